@@ -1,0 +1,97 @@
+// @ts-check
+import eslint from '@eslint/js';
+import tseslint from 'typescript-eslint';
+
+/** Module fences from DESIGN.md: a wrong arrow between folders fails `npm run check`. */
+const noChildProcess = [
+  { name: 'child_process', message: 'Only lib/dataplane and lib/cni/delegate spawn processes.' },
+  {
+    name: 'node:child_process',
+    message: 'Only lib/dataplane and lib/cni/delegate spawn processes.',
+  },
+];
+const fence = (files, patterns, paths = noChildProcess) => ({
+  files,
+  rules: { 'no-restricted-imports': ['error', { paths, patterns }] },
+});
+const upperLayers = ['**/plugins/**', '**/conformance/**', '**/netns-tests/**', '**/scripts/**'];
+
+export default tseslint.config(
+  { ignores: ['dist/**', 'node_modules/**', 'bench-results/**', 'coverage/**'] },
+  eslint.configs.recommended,
+  ...tseslint.configs.strictTypeChecked,
+  {
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
+    },
+  },
+  {
+    files: ['**/*.mjs'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: { console: 'readonly', process: 'readonly' },
+    },
+  },
+  fence(
+    ['lib/cni/**/*.ts'],
+    [
+      {
+        group: ['**/datastore/**', '**/dataplane/**', '**/ipam/**', ...upperLayers],
+        message: 'lib/cni is the contract: node built-ins only.',
+      },
+      { regex: '^(?!node:|\\.|vitest$)', message: 'lib/cni uses node built-ins only (node: prefix).' },
+    ],
+  ),
+  fence(
+    ['lib/cni/delegate.ts'],
+    [{ group: ['**/datastore/**', '**/dataplane/**', '**/ipam/**', ...upperLayers] }],
+    [],
+  ),
+  fence(
+    ['lib/datastore/**/*.ts'],
+    [
+      {
+        group: ['**/dataplane/**', '**/ipam/**', ...upperLayers],
+        message: 'datastore: lib/cni errors only.',
+      },
+    ],
+  ),
+  fence(
+    ['lib/dataplane/**/*.ts'],
+    [
+      {
+        group: ['**/datastore/**', '**/ipam/**', ...upperLayers],
+        message: 'dataplane: lib/cni errors only.',
+      },
+    ],
+    [],
+  ),
+  // ipam/** first: for ipam/core files the later, stricter fence wins.
+  fence(
+    ['ipam/**/*.ts'],
+    [
+      {
+        group: ['**/dataplane/**', ...upperLayers],
+        message: 'ipam: ipam/core and lib/datastore only.',
+      },
+    ],
+  ),
+  fence(
+    ['ipam/core/**/*.ts'],
+    [
+      {
+        group: ['**/lib/**', '../*', '!./*'],
+        message: 'ipam/core is pure: no I/O, no other modules.',
+      },
+      { regex: '^node:', message: 'ipam/core is pure: no node built-ins.' },
+    ],
+  ),
+  fence(
+    ['plugins/**/*.ts'],
+    [{ group: ['**/conformance/**', '**/netns-tests/**', '**/scripts/**'] }],
+  ),
+);

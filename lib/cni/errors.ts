@@ -1,0 +1,64 @@
+/**
+ * The one error type of the CNI contract. The dispatcher prints it on stdout and exits 1; codes
+ * 1–99 keep their spec meaning (cni-contract.md §6), 100+ are ours (table below).
+ */
+export class CniError extends Error {
+  override readonly name = 'CniError';
+
+  constructor(
+    readonly code: number,
+    msg: string,
+    readonly details?: string,
+  ) {
+    super(msg);
+  }
+}
+
+/** Well-known codes from the spec and libcni, and Calico's own codes (≥ 100). */
+export const ErrorCode = {
+  incompatibleVersion: 1,
+  unsupportedField: 2,
+  unknownContainer: 3,
+  invalidEnvironment: 4,
+  ioFailure: 5,
+  decodingFailure: 6,
+  invalidNetworkConfig: 7,
+  /** libcni's ErrInvalidNetNS: CNI_NETNS is the plugin's own namespace (not in the spec). */
+  invalidNetns: 8,
+  tryAgainLater: 11,
+  statusUnavailable: 50,
+  statusLimitedConnectivity: 51,
+  /** Calico's `-t` datastore connection test failed (same code as upstream). */
+  datastoreConnectionFailed: 100,
+  /** A verb this build does not implement yet: stable so that harnesses can recognise it. */
+  notImplemented: 101,
+  /** A delegated plugin failed without printing a CNI error object, or could not be run. */
+  delegateFailed: 102,
+  /** libcni's ErrInternal: anything that is not a CniError. */
+  internal: 999,
+} as const;
+
+/** The JSON error object printed on stdout (cni-contract.md §6). */
+export interface ErrorObject {
+  cniVersion?: string;
+  code: number;
+  msg: string;
+  details?: string;
+}
+
+/** Maps anything thrown to a CniError; non-CNI errors become code 999 with their message. */
+export function toCniError(err: unknown): CniError {
+  if (err instanceof CniError) return err;
+  if (err instanceof Error) return new CniError(ErrorCode.internal, err.message);
+  return new CniError(ErrorCode.internal, String(err));
+}
+
+/** The wire form of an error, with `cniVersion` when the config's version is known. */
+export function toErrorObject(err: CniError, cniVersion?: string): ErrorObject {
+  return {
+    ...(cniVersion === undefined ? {} : { cniVersion }),
+    code: err.code,
+    msg: err.message,
+    ...(err.details === undefined || err.details === '' ? {} : { details: err.details }),
+  };
+}

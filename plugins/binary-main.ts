@@ -1,0 +1,16 @@
+import { pluginMain, type PluginHandlers, type PluginOptions } from '../lib/cni/dispatcher';
+
+/** Runs a plugin binary: the CNI contract when called with no arguments (always, by runtimes). */
+export async function binaryMain(
+  handlers: PluginHandlers,
+  options: PluginOptions & { binaryName: string },
+): Promise<void> {
+  const argv = process.argv.slice(2);
+  if (argv.length > 0) {
+    // Flags are for humans only; commander is loaded here so that the runtime path never pays for it.
+    const { runFlags } = await import('./cli-flags');
+    runFlags(options.binaryName, argv);
+    return;
+  }
+  process.exitCode = await pluginMain(handlers, options);
+}
