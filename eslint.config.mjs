@@ -43,7 +43,10 @@ export default tseslint.config(
         group: ['**/datastore/**', '**/dataplane/**', '**/ipam/**', ...upperLayers],
         message: 'lib/cni is the contract: node built-ins only.',
       },
-      { regex: '^(?!node:|\\.|vitest$)', message: 'lib/cni uses node built-ins only (node: prefix).' },
+      {
+        regex: '^(?!node:|\\.|vitest$)',
+        message: 'lib/cni uses node built-ins only (node: prefix).',
+      },
     ],
   ),
   fence(
