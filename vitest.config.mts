@@ -1,7 +1,7 @@
 import { defineConfig } from 'vitest/config';
 
-// Two tiers run by separate commands: "unit" needs nothing but Node; "binaries" execs the built
-// bundles in dist/ and so runs after `npm run build`.
+// Two tiers run by separate commands: "unit" needs nothing but Node and spawns nothing;
+// "binaries" execs the built bundles in dist/ (so it runs after `npm run build`) and fixture plugins.
 export default defineConfig({
   test: {
     projects: [
@@ -9,12 +9,15 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['lib/**/*.test.ts', 'ipam/**/*.test.ts', 'plugins/**/*.test.ts'],
+          // *.spawn.test.ts run real subprocesses: they belong to the binaries tier.
+          exclude: ['**/*.spawn.test.ts', '**/node_modules/**'],
         },
       },
       {
         test: {
           name: 'binaries',
-          include: ['conformance/**/*.test.ts'],
+          include: ['conformance/**/*.test.ts', '**/*.spawn.test.ts'],
+          exclude: ['**/node_modules/**'],
           testTimeout: 60_000,
         },
       },

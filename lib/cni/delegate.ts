@@ -106,28 +106,59 @@ function execPlugin(
   options: DelegateOptions & { command: CniCommand },
 ): Promise<{ code: number | string; stdout: Buffer }> {
   return new Promise((resolve, reject) => {
-    // No arguments beyond argv[0], as libcni; the delegate's stderr goes straight to ours.
+    // No arguments beyond argv[0], as libcni; the delegate's stderr goes straight to ours. Its own
+    // process group lets a timeout kill whatever it started too.
     const child = spawn(file, [], {
       env: { ...options.env, CNI_COMMAND: options.command },
       stdio: ['pipe', 'pipe', 'inherit'],
-      ...(options.timeoutMs === undefined
-        ? {}
-        : { timeout: options.timeoutMs, killSignal: 'SIGKILL' }),
+      detached: options.timeoutMs !== undefined,
     });
     const chunks: Buffer[] = [];
+    let settled = false;
+    const finish = (code: number | string): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      child.stdout.destroy();
+      resolve({ code, stdout: Buffer.concat(chunks) });
+    };
+    const timer =
+      options.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            killGroup(child.pid);
+          }, options.timeoutMs);
     child.stdout.on('data', (chunk: Buffer) => chunks.push(chunk));
     child.on('error', (err) => {
+      settled = true;
+      clearTimeout(timer);
       reject(
         new CniError(ErrorCode.delegateFailed, `failed to run plugin ${file}: ${err.message}`),
       );
     });
     child.on('close', (code, signal) => {
-      resolve({ code: code ?? `killed by ${signal ?? 'a signal'}`, stdout: Buffer.concat(chunks) });
+      finish(code ?? `killed by ${signal ?? 'a signal'}`);
+    });
+    // A child it left behind may hold stdout open after the delegate itself exited: wait briefly
+    // for the rest of its output, then stop waiting.
+    child.on('exit', (code, signal) => {
+      setTimeout(() => {
+        finish(code ?? `killed by ${signal ?? 'a signal'}`);
+      }, 500).unref();
     });
     // A delegate that exits without reading stdin gives EPIPE; its exit status tells the story.
     child.stdin.on('error', () => undefined);
     child.stdin.end(options.stdin);
   });
+}
+
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // Already gone.
+  }
 }
 
 function preview(stdout: Buffer): string {
