@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { ipFamily } from './ip-text';
 import { CniError, ErrorCode } from './errors';
 import { quote } from './validate';
 
@@ -60,7 +60,7 @@ export function parseCniArgs(text: string, options: { ignoreUnknown?: boolean } 
     }
   }
   const ip = raw.get('IP');
-  if (ip !== undefined && isIP(ip) === 0) {
+  if (ip !== undefined && ipFamily(ip) === 0) {
     throw argsError(`IP=${quote(ip)} is not an IP address`);
   }
   return {

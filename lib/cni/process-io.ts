@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
 
 /** What the dispatcher reads and writes, injected so it can be driven by unit tests. */
 export interface PluginIo {
@@ -8,14 +8,31 @@ export interface PluginIo {
   writeStderr: (text: string) => void;
 }
 
-/** The real process: env, fd 0, and stdout/stderr (synchronous for pipes and files on Linux). */
+/** The real process: env, fd 0, and fds 1 and 2 written synchronously. */
 export function processIo(): PluginIo {
   return {
     env: process.env,
     readStdin,
-    writeStdout: (text) => process.stdout.write(text),
-    writeStderr: (text) => process.stderr.write(text),
+    writeStdout: (text) => {
+      writeFd(1, text);
+    },
+    writeStderr: (text) => {
+      writeFd(2, text);
+    },
   };
+}
+
+// Plain writeSync keeps process.stdout (and the ~30 stream and net modules behind it) unloaded on
+// the hot path, and nothing is lost if the runtime kills us right after. A non-blocking fd
+// (EAGAIN) falls back to the stream, which queues.
+function writeFd(fd: 1 | 2, text: string): void {
+  let rest = Buffer.from(text);
+  try {
+    while (rest.length > 0) rest = rest.subarray(writeSync(fd, rest));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
+    (fd === 1 ? process.stdout : process.stderr).write(rest);
+  }
 }
 
 async function readStdin(): Promise<Buffer> {
