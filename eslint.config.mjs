@@ -55,6 +55,15 @@ export default tseslint.config(
     [],
   ),
   fence(
+    ['lib/calico/**/*.ts'],
+    [
+      {
+        group: ['**/datastore/**', '**/dataplane/**', '**/ipam/**', ...upperLayers],
+        message: 'lib/calico: Calico netconf keys shared by both plugins; lib/cni only.',
+      },
+    ],
+  ),
+  fence(
     ['lib/datastore/**/*.ts'],
     [
       {
@@ -97,4 +106,9 @@ export default tseslint.config(
     ['plugins/**/*.ts'],
     [{ group: ['**/conformance/**', '**/netns-tests/**', '**/scripts/**'] }],
   ),
+  // Tests that run real processes and servers may spawn; they are not part of any bundle.
+  {
+    files: ['**/*.spawn.test.ts', '**/*.etcd.test.ts', '**/testing/**/*.ts'],
+    rules: { 'no-restricted-imports': 'off' },
+  },
 );
