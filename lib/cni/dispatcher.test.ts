@@ -269,6 +269,20 @@ describe('pluginMain: configuration and versions', () => {
     expect(ip?.version).toBe(v.startsWith('0.') ? '4' : undefined);
   });
 
+  it('carries the config version in errors once stdin is read, but never a version we do not speak', async () => {
+    const name = await run(ADD_ENV, { cniVersion: '0.4.0', name: 'my net' });
+    expect(name.json).toMatchObject({ cniVersion: '0.4.0', code: 7 });
+    const check = await run(
+      { ...ADD_ENV, CNI_COMMAND: 'CHECK' },
+      { cniVersion: '0.3.1', name: 'n' },
+    );
+    expect(check.json).toMatchObject({ cniVersion: '0.3.1', code: 1 });
+    const implicit = await run(ADD_ENV, { name: '' });
+    expect(implicit.json).toMatchObject({ cniVersion: '0.1.0', code: 7 });
+    const unknown = await run(ADD_ENV, { cniVersion: '9.9.9', name: 'n' });
+    expect(unknown.json).not.toHaveProperty('cniVersion');
+  });
+
   it('carries cniVersion in errors raised after the version is known', async () => {
     const failing = { add: () => Promise.reject(new CniError(105, 'pool 10.1.0.0/16 is full')) };
     const r = await run(ADD_ENV, { cniVersion: '1.0.0', name: 'n' }, failing);

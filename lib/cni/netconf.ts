@@ -33,7 +33,7 @@ export interface NetConf {
 
 /** Callbacks for what the dispatcher wants to know before parsing finishes. */
 export interface ParseHooks {
-  /** Called as soon as the version gate passed, so errors after it can carry `cniVersion`. */
+  /** Called once the config's version is known to be one of ours, so errors can carry it. */
   onVersion?: (version: SpecVersion) => void;
   onWarning?: (message: string) => void;
 }
@@ -51,6 +51,9 @@ export function parseNetConf(
   hooks: ParseHooks = {},
 ): NetConf {
   const raw = decodeJson(stdin);
+  // Known as soon as it is readable and ours, so that even the name check's error carries it.
+  const early = raw.cniVersion ?? IMPLICIT_VERSION;
+  if (typeof early === 'string' && isSupportedVersion(early)) hooks.onVersion?.(early);
   const name = validateNetworkName(raw.name);
   if (raw.cniVersion !== undefined && typeof raw.cniVersion !== 'string') {
     throw new CniError(
@@ -60,7 +63,6 @@ export function parseNetConf(
   }
   const declared = raw.cniVersion ?? IMPLICIT_VERSION;
   const cniVersion = gateVersion(declared, command);
-  hooks.onVersion?.(cniVersion);
   const netConf: NetConf = { cniVersion, name, raw };
   if (raw.type !== undefined) netConf.type = validatePluginType('type', raw.type);
   if (raw.ipam !== undefined) {

@@ -1,0 +1,58 @@
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { runHarness } from './harness';
+import type { NetConf } from './netconf';
+import { formatItem, formatTally, tally } from './report';
+import { isObject } from './stdout';
+
+const USAGE = 'usage: conformance --plugin PATH [--ipam] [--netconf FILE]';
+
+/** Read and sanity-check a single-plugin network config file. */
+function readNetconf(path: string): NetConf {
+  const value = JSON.parse(readFileSync(path, 'utf8')) as unknown;
+  if (!isObject(value)) throw new Error(`${path}: not a JSON object`);
+  if ('plugins' in value) throw new Error(`${path}: a conflist; give a single plugin config`);
+  return value;
+}
+
+/** Parse argv, run the harness, print one line per item and the tally; exit 0 iff none failed. */
+async function main(): Promise<number> {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        plugin: { type: 'string' },
+        ipam: { type: 'boolean', default: false },
+        netconf: { type: 'string' },
+      },
+      strict: true,
+    }));
+  } catch (e) {
+    process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n${USAGE}\n`);
+    return 2;
+  }
+  if (values.plugin === undefined) {
+    process.stderr.write(`${USAGE}\n`);
+    return 2;
+  }
+  const results = await runHarness({
+    plugin: values.plugin,
+    kind: values.ipam ? 'ipam' : 'main',
+    ...(values.netconf === undefined ? {} : { netconf: readNetconf(values.netconf) }),
+    onItem: (item) => process.stdout.write(`${formatItem(item)}\n`),
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  const t = tally(results);
+  process.stdout.write(`${formatTally(t)}\n`);
+  return t.failed === 0 ? 0 : 1;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`conformance: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = 2;
+  },
+);

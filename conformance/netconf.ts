@@ -1,0 +1,114 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { onCleanup } from './cleanup';
+
+/** A network configuration as written to a plugin's stdin. */
+export type NetConf = Record<string, unknown>;
+
+/** Whether the binary under test is a main plugin or an IPAM plugin. */
+export type PluginKind = 'main' | 'ipam';
+
+/** The one address of the default range: a second ADD succeeds only if the first was released. */
+export const ONLY_ADDRESS = '10.250.0.10';
+
+/** Scratch directories of one harness run, removed at the end. */
+export class TempArea {
+  readonly root = mkdtempSync(join(tmpdir(), 'cnf-'));
+  #next = 0;
+  readonly #unregister = onCleanup(() => {
+    this.dispose();
+  });
+
+  /** A new empty directory whose name starts with `prefix`. */
+  dir(prefix: string): string {
+    const path = join(this.root, `${prefix}-${String(this.#next++)}`);
+    mkdirSync(path, { recursive: true });
+    return path;
+  }
+
+  /** Remove everything. */
+  dispose(): void {
+    this.#unregister();
+    rmSync(this.root, { recursive: true, force: true });
+  }
+}
+
+/** Where the configs of a run come from. */
+export interface ConfSource {
+  /** True for the harness's own config (single-address host-local range, private dataDir). */
+  readonly isDefault: boolean;
+  /**
+   * A config for one item at `version` (undefined: no `cniVersion` key). Default configs get a
+   * fresh dataDir each call, so items do not share IPAM state.
+   */
+  make(version: string | undefined): NetConf;
+}
+
+/** Set or remove `cniVersion` on a copy of `base`. */
+function withVersion(base: NetConf, version: string | undefined): NetConf {
+  const conf = structuredClone(base);
+  if (version === undefined) delete conf.cniVersion;
+  else conf.cniVersion = version;
+  return conf;
+}
+
+/** The harness's default config for `kind`, with host-local IPAM in a private dataDir. */
+export function defaultConfSource(opts: {
+  readonly kind: PluginKind;
+  readonly pluginName: string;
+  readonly tmp: TempArea;
+}): ConfSource {
+  return {
+    isDefault: true,
+    make: (version) =>
+      withVersion(
+        {
+          cniVersion: version,
+          name: 'cnf-net',
+          type: opts.kind === 'main' ? opts.pluginName : 'ptp',
+          ipam: {
+            type: opts.kind === 'main' ? 'host-local' : opts.pluginName,
+            ranges: [
+              [{ subnet: '10.250.0.0/24', rangeStart: ONLY_ADDRESS, rangeEnd: ONLY_ADDRESS }],
+            ],
+            dataDir: opts.tmp.dir('ipam-data'),
+          },
+        },
+        version,
+      ),
+  };
+}
+
+/** Configs based on a user's file; only `cniVersion` changes per item. */
+export function fileConfSource(base: NetConf): ConfSource {
+  return { isDefault: false, make: (version) => withVersion(base, version) };
+}
+
+/** `ipam.type` of `conf`, if it is a string. */
+export function ipamTypeOf(conf: NetConf): string | undefined {
+  const ipam = conf.ipam;
+  if (typeof ipam !== 'object' || ipam === null) return undefined;
+  const type = (ipam as Record<string, unknown>).type;
+  return typeof type === 'string' ? type : undefined;
+}
+
+/** A copy of `conf` with `ipam.type` replaced (the ipam object is created if absent). */
+export function withIpamType(conf: NetConf, type: string): NetConf {
+  const copy = structuredClone(conf);
+  const ipam = typeof copy.ipam === 'object' && copy.ipam !== null ? copy.ipam : {};
+  copy.ipam = { ...ipam, type };
+  return copy;
+}
+
+/** `value` re-serialised as libcni does: keys sorted at every level, no whitespace. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (typeof value === 'object' && value !== null) {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}

@@ -1,0 +1,95 @@
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { judgeReport, REFERENCE_DEVIATIONS, type Target } from './deviations';
+import { runHarness } from './harness';
+import { addTallies, formatItem, formatTally, tally, type Tally } from './report';
+
+const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Our two bundles must pass outright; the reference plugins may fail only as tabled. */
+const TARGETS: readonly Target[] = [
+  { label: 'dist/calico', plugin: join(repo, 'dist/calico'), kind: 'main', deviations: [] },
+  {
+    label: 'dist/calico-ipam',
+    plugin: join(repo, 'dist/calico-ipam'),
+    kind: 'ipam',
+    deviations: [],
+  },
+  {
+    label: '/usr/lib/cni/ptp',
+    plugin: '/usr/lib/cni/ptp',
+    kind: 'main',
+    deviations: REFERENCE_DEVIATIONS.ptp,
+  },
+  {
+    label: '/usr/lib/cni/host-local',
+    plugin: '/usr/lib/cni/host-local',
+    kind: 'ipam',
+    deviations: REFERENCE_DEVIATIONS['host-local'],
+  },
+];
+
+const say = (line: string): void => {
+  process.stdout.write(`${line}\n`);
+};
+
+/**
+ * Run one target; returns its tally of requirements (an expected deviation of a reference plugin
+ * counts as passed: the harness saw what it should) and the requirement violations.
+ */
+async function runTarget(target: Target): Promise<[Tally, string[]]> {
+  say(`== ${target.label} (${target.kind}) ==`);
+  if (!existsSync(target.plugin)) {
+    const hint = target.label.startsWith('dist/') ? ': run `npm run build` first' : '';
+    say(`missing ${target.plugin}${hint}`);
+    return [{ passed: 0, failed: 0, skipped: 0 }, [`${target.label}: binary missing${hint}`]];
+  }
+  const items = await runHarness({
+    plugin: target.plugin,
+    kind: target.kind,
+    onItem: (item) => {
+      say(formatItem(item));
+    },
+    log: (line) => process.stderr.write(`${line}\n`),
+  });
+  const t = tally(items);
+  // Not a bare "N passed, N failed" line: CI reads that form as the run's verdict.
+  say(`items of ${target.label} -> ${formatTally(t)}`);
+  const { violations, notes, expected } = judgeReport(items, target.deviations);
+  for (const n of notes) say(`note: ${n}`);
+  if (expected > 0) say(`expected deviations seen: ${expected} (see conformance/deviations.ts)`);
+  const requirements = {
+    passed: t.passed + expected,
+    failed: Math.max(t.failed - expected, violations.length),
+    skipped: t.skipped,
+  };
+  return [requirements, violations.map((v) => `${target.label}: ${v}`)];
+}
+
+/** Run all four targets; exit 0 iff every requirement holds. */
+async function main(): Promise<number> {
+  const tallies: Tally[] = [];
+  const violations: string[] = [];
+  for (const target of TARGETS) {
+    const [t, v] = await runTarget(target);
+    tallies.push(t);
+    violations.push(...v);
+    say('');
+  }
+  say(violations.length === 0 ? 'requirements: all hold' : 'requirements NOT met:');
+  for (const v of violations) say(`  ${v}`);
+  say('requirements over all four binaries:');
+  say(formatTally(addTallies(tallies)));
+  return violations.length === 0 ? 0 : 1;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`conformance: ${e instanceof Error ? e.message : String(e)}\n`);
+    process.exitCode = 2;
+  },
+);
