@@ -34,6 +34,22 @@ export const ErrorCode = {
   notImplemented: 101,
   /** A delegated plugin failed without printing a CNI error object, or could not be run. */
   delegateFailed: 102,
+  /** No usable pool has a free address for this node (names the pools). */
+  poolsExhausted: 110,
+  /** A requested IP (CNI_ARGS IP=) lies in no enabled pool. */
+  addressNotInPool: 111,
+  /** A requested IP is already assigned, or reserved. */
+  addressInUse: 112,
+  /** `ipv4_pools`/`ipv6_pools` name a pool that does not exist or is disabled. */
+  unknownPool: 113,
+  /** No enabled pool selects this node. */
+  noPoolForNode: 114,
+  /** A block held by a requested IP's pool is affine to another node under strict affinity. */
+  blockAffinityMismatch: 115,
+  /** CHECK found no allocation for the container. */
+  allocationMissing: 116,
+  /** The datastore holds a value we cannot read (names the key and field). */
+  corruptDatastore: 117,
   /** libcni's ErrInternal: anything that is not a CniError. */
   internal: 999,
 } as const;

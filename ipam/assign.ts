@@ -1,0 +1,302 @@
+import { CniError, ErrorCode } from '../lib/cni/errors';
+import { CAS_CONFLICT, withCasRetry } from '../lib/datastore/cas-retry';
+import { Attempt } from './attempt';
+import type { BlockStore, HostView } from './block-store';
+import { findBorrowable, findClaimable } from './claim';
+import {
+  AddressInUseError,
+  AddressReservedError,
+  affinityNode,
+  assignFromBlock,
+  assignSpecific,
+  blockCidr,
+  blockContaining,
+  cidrContainsCidr,
+  formatCidr,
+  formatIp,
+  handleTotal,
+  newBlock,
+  ordinalsOfHandle,
+  ipAtOrdinal,
+  parseIp,
+  parseNetwork,
+  parseReservedCidr,
+  reservedOrdinals,
+  workloadAttributes,
+  type AssignResult,
+  type BlockState,
+  type Cidr,
+  type IpFamily,
+} from './core';
+import { poolForAddress, usablePools, type UsablePool } from './pools';
+
+/** Upstream's default per-host block limit when neither config nor request sets one (§8.2). */
+export const DEFAULT_MAX_BLOCKS_PER_HOST = 20;
+
+/** What one ADD asks of IPAM. */
+export interface AssignRequest {
+  node: string;
+  handleId: string;
+  ipv4: boolean;
+  ipv6: boolean;
+  ipv4Pools: readonly string[];
+  ipv6Pools: readonly string[];
+  /** CNI_ARGS IP=: exactly this address, as /32 or /128 (§8.5). */
+  specificIp?: string;
+  namespace?: string;
+  pod?: string;
+  /** Unix time in nanoseconds: attribute timestamps and new blocks' sequence numbers. */
+  now: () => bigint;
+  random?: () => number;
+}
+
+/** The addresses held by the handle, in CIDR form, and whether they were there already. */
+export interface AssignOutcome {
+  addresses: string[];
+  /** True when the handle already held addresses (a repeated ADD): nothing was assigned. */
+  existing: boolean;
+  /** Etcd round trips of the attempt that succeeded. */
+  requests: number;
+}
+
+/**
+ * Assigns addresses for one handle in a single compare-and-swap commit: every block, the handle
+ * and any claimed affinity are written together, so a lost race, a crash or a failed family
+ * leaves nothing behind (no partial dual-stack assignment, no handle without its addresses).
+ */
+export function assignAddresses(store: BlockStore, request: AssignRequest): Promise<AssignOutcome> {
+  return withCasRetry(() => attemptAssign(store, request), {
+    what: `assign for handle ${request.handleId}`,
+  });
+}
+
+async function attemptAssign(
+  store: BlockStore,
+  request: AssignRequest,
+): Promise<AssignOutcome | typeof CAS_CONFLICT> {
+  const view = await store.readHost(request.node, { handleIds: [request.handleId] });
+  const attempt = new Attempt(store, view);
+  attempt.requests++;
+  const held = view.handles.get(request.handleId);
+  if (held !== undefined && handleTotal(held.value) > 0) {
+    // A repeated ADD for the same container: report what it holds rather than a second address.
+    const addresses = await addressesOfHandle(attempt, request.handleId);
+    return { addresses, existing: true, requests: attempt.requests };
+  }
+  const owner = {
+    handleId: request.handleId,
+    attributes: workloadAttributes({
+      node: request.node,
+      unixNanos: request.now(),
+      ...(request.namespace === undefined ? {} : { namespace: request.namespace }),
+      ...(request.pod === undefined ? {} : { pod: request.pod }),
+    }),
+  };
+  const reserved = view.reservedCidrs.map(parseReservedCidr);
+  const ctx: FamilyContext = { attempt, request, owner, reserved, perBlock: new Map() };
+  const addresses =
+    request.specificIp === undefined
+      ? await assignAuto(ctx)
+      : [await assignRequested(ctx, request.specificIp)];
+  if (view.node === undefined) attempt.add({ kind: 'node', name: request.node, expect: 0 });
+  attempt.add({
+    kind: 'handle',
+    id: request.handleId,
+    expect: held?.revision ?? 0,
+    value: Attempt.grow(held?.value ?? null, ctx.perBlock),
+  });
+  if (!(await attempt.commit())) return CAS_CONFLICT;
+  return { addresses, existing: false, requests: attempt.requests };
+}
+
+interface FamilyContext {
+  attempt: Attempt;
+  request: AssignRequest;
+  owner: { handleId: string; attributes: Record<string, string> };
+  reserved: readonly Cidr[];
+  /** Addresses taken per block, for the handle. */
+  perBlock: Map<string, number>;
+}
+
+async function assignAuto(ctx: FamilyContext): Promise<string[]> {
+  const { attempt, request } = ctx;
+  const families = ([4, 6] as const).filter((f) => (f === 4 ? request.ipv4 : request.ipv6));
+  const pools = new Map(
+    families.map((family) => [
+      family,
+      usablePools(attempt.view, {
+        family,
+        node: request.node,
+        requested: family === 4 ? request.ipv4Pools : request.ipv6Pools,
+      }),
+    ]),
+  );
+  // This host's blocks of both families in one round trip: the common ADD needs nothing else.
+  await attempt.fetch(attempt.view.affinities.map((a) => a.value.cidr));
+  const addresses: string[] = [];
+  for (const family of families) {
+    addresses.push(await assignFamily(ctx, { family, pools: pools.get(family) ?? [] }));
+  }
+  return addresses;
+}
+
+async function assignFamily(
+  ctx: FamilyContext,
+  options: { family: IpFamily; pools: readonly UsablePool[] },
+): Promise<string> {
+  const { attempt, request } = ctx;
+  const { family, pools } = options;
+  const settings = attempt.view.settings;
+  const affine = affineBlocks(attempt.view, { family, pools });
+  for (const cidr of affine) {
+    const block = attempt.block(cidr);
+    // A block owned by someone else despite our affinity key is stale: leave it alone.
+    if (block !== null && affinityNode(block) !== request.node) continue;
+    const taken = takeOne(ctx, block ?? newBlock(blockCidr({ cidr }), newBlockOptions(ctx)));
+    if (taken !== null) return taken;
+  }
+  const limit =
+    settings.maxBlocksPerHost > 0 ? settings.maxBlocksPerHost : DEFAULT_MAX_BLOCKS_PER_HOST;
+  const atLimit = affine.length >= limit;
+  if (!atLimit && settings.autoAllocateBlocks) {
+    const claim = await findClaimable(attempt, {
+      pools,
+      node: request.node,
+      reserved: ctx.reserved,
+      random: request.random ?? Math.random,
+    });
+    if (claim !== null) {
+      const block =
+        claim.existing ?? newBlock(blockCidr({ cidr: claim.cidr }), newBlockOptions(ctx));
+      const taken = takeOne(ctx, block);
+      if (taken !== null) {
+        attempt.add({
+          kind: 'affinity',
+          node: request.node,
+          cidr: claim.cidr,
+          expect: 0,
+          value: 'confirmed',
+        });
+        return taken;
+      }
+    }
+  }
+  if (!settings.strictAffinity) {
+    // Better than upstream at the block limit (calico#4861): borrow before failing.
+    const borrowed = await findBorrowable(attempt, {
+      pools,
+      node: request.node,
+      reserved: ctx.reserved,
+    });
+    const taken = borrowed === null ? null : takeOne(ctx, borrowed.block);
+    if (taken !== null) return taken;
+  }
+  throw exhausted({ family, pools, strict: settings.strictAffinity, atLimit, limit });
+}
+
+function affineBlocks(
+  view: HostView,
+  options: { family: IpFamily; pools: readonly UsablePool[] },
+): string[] {
+  return view.affinities
+    .map((a) => a.value.cidr)
+    .filter((cidr) => {
+      const block = parseNetwork(cidr, { what: 'affinity block' });
+      return (
+        block.family === options.family &&
+        options.pools.some(
+          (p) => block.prefix === p.spec.blockSize && cidrContainsCidr(p.cidr, block),
+        )
+      );
+    });
+}
+
+// Takes one address from `block` into the attempt; null when the block has no usable room.
+function takeOne(ctx: FamilyContext, block: BlockState): string | null {
+  const reserved = reservedOrdinals(blockCidr(block), ctx.reserved);
+  const result = assignFromBlock(block, { ...ctx.owner, count: 1, reservedOrdinals: reserved });
+  const ip = result.addresses[0];
+  if (ip === undefined) return null;
+  record(ctx, result);
+  return `${formatIp(ip)}/${blockCidr(block).prefix}`;
+}
+
+function record(ctx: FamilyContext, result: AssignResult): void {
+  ctx.attempt.setBlock(result.block.cidr, result.block);
+  ctx.perBlock.set(
+    result.block.cidr,
+    (ctx.perBlock.get(result.block.cidr) ?? 0) + result.ordinals.length,
+  );
+}
+
+function newBlockOptions(ctx: FamilyContext): { affinityNode: string; sequenceNumber: bigint } {
+  return { affinityNode: ctx.request.node, sequenceNumber: ctx.request.now() };
+}
+
+// CNI_ARGS IP= (§8.5): the enabled pool holding it, its block claimed for this host if absent.
+async function assignRequested(ctx: FamilyContext, text: string): Promise<string> {
+  const { attempt, request } = ctx;
+  const ip = parseIp(text);
+  const pool = poolForAddress(attempt.view, ip);
+  const cidr = formatCidr(blockContaining(ip, pool.spec.blockSize));
+  await attempt.fetch([cidr]);
+  const existing = attempt.block(cidr);
+  if (
+    existing !== null &&
+    attempt.view.settings.strictAffinity &&
+    affinityNode(existing) !== request.node
+  ) {
+    throw new CniError(
+      ErrorCode.blockAffinityMismatch,
+      `Block host affinity does not match: ${formatIp(ip)} is in block ${cidr}, affine to ${existing.affinity ?? 'no host'}, and strict affinity is on`,
+    );
+  }
+  const block = existing ?? newBlock(blockCidr({ cidr }), newBlockOptions(ctx));
+  const reserved = reservedOrdinals(blockCidr(block), ctx.reserved);
+  let result: AssignResult;
+  try {
+    result = assignSpecific(block, ip, { ...ctx.owner, reservedOrdinals: reserved });
+  } catch (err) {
+    if (err instanceof AddressInUseError || err instanceof AddressReservedError) {
+      throw new CniError(ErrorCode.addressInUse, err.message);
+    }
+    throw err;
+  }
+  record(ctx, result);
+  if (existing === null) {
+    attempt.add({ kind: 'affinity', node: request.node, cidr, expect: 0, value: 'confirmed' });
+  }
+  return `${formatIp(ip)}/${ip.family === 4 ? 32 : 128}`;
+}
+
+async function addressesOfHandle(attempt: Attempt, handleId: string): Promise<string[]> {
+  const cidrs = Object.keys(attempt.view.handles.get(handleId)?.value.block ?? {});
+  await attempt.fetch(cidrs);
+  return cidrs.flatMap((cidr) => {
+    const block = attempt.block(cidr);
+    if (block === null) return [];
+    const parsed = blockCidr(block);
+    return ordinalsOfHandle(block, handleId).map(
+      (o) => `${formatIp(ipAtOrdinal(parsed, o))}/${parsed.prefix}`,
+    );
+  });
+}
+
+function exhausted(options: {
+  family: IpFamily;
+  pools: readonly UsablePool[];
+  strict: boolean;
+  atLimit: boolean;
+  limit: number;
+}): CniError {
+  const names = `[${options.pools.map((p) => p.spec.cidr).join(', ')}]`;
+  const why = options.atLimit
+    ? `cannot allocate new block due to per host block limit (${options.limit} blocks)`
+    : options.strict
+      ? 'No more free affine blocks and strict affinity enabled'
+      : `No IPs available in pools: ${names}`;
+  return new CniError(
+    ErrorCode.poolsExhausted,
+    `failed to request IPv${options.family} addresses: Assigned 0 out of 1 requested IPv${options.family} addresses; ${why}${options.atLimit || options.strict ? ` (pools ${names})` : ''}`,
+  );
+}

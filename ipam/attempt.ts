@@ -1,0 +1,88 @@
+import type { BlockStore, HostView, StoreWrite, Versioned } from './block-store';
+import { incrementHandle, type BlockState, type HandleState } from './core';
+
+/**
+ * The working state of one compare-and-swap attempt: blocks as read (with their revisions), the
+ * new values computed from them, and everything to write in the single commit. Nothing is written
+ * before the commit, so a failed attempt leaves no trace (calico design/ipam: compute, persist,
+ * then update).
+ */
+export class Attempt {
+  private readonly read = new Map<string, Versioned<BlockState> | null>();
+  private readonly changed = new Map<string, BlockState | null>();
+  private readonly extra: StoreWrite[] = [];
+  private listed: Partial<Record<4 | 6, readonly Versioned<BlockState>[]>> = {};
+  /** Etcd round trips this attempt made, for the request-count figures and tests. */
+  requests = 0;
+
+  constructor(
+    readonly store: BlockStore,
+    readonly view: HostView,
+  ) {}
+
+  /** Reads the blocks not read yet, in one round trip; absent blocks are remembered as such. */
+  async fetch(cidrs: readonly string[]): Promise<void> {
+    const missing = cidrs.filter((c) => !this.read.has(c));
+    if (missing.length === 0) return;
+    this.requests++;
+    const found = await this.store.readBlocks(missing);
+    for (const cidr of missing) this.read.set(cidr, found.get(cidr) ?? null);
+  }
+
+  /** Every block of a family, once per attempt (exhaustion paths only). */
+  async list(family: 4 | 6): Promise<readonly Versioned<BlockState>[]> {
+    const cached = this.listed[family];
+    if (cached !== undefined) return cached;
+    this.requests++;
+    const blocks = await this.store.listBlocks(family);
+    this.listed = { ...this.listed, [family]: blocks };
+    for (const b of blocks) if (!this.read.has(b.value.cidr)) this.read.set(b.value.cidr, b);
+    return blocks;
+  }
+
+  /** The current value of a block in this attempt: changed, else as read; null when absent. */
+  block(cidr: string): BlockState | null {
+    const changed = this.changed.get(cidr);
+    if (changed !== undefined) return changed;
+    return this.read.get(cidr)?.value ?? null;
+  }
+
+  /** True when the block was read (present or absent) in this attempt. */
+  known(cidr: string): boolean {
+    return this.read.has(cidr) || this.changed.has(cidr);
+  }
+
+  /** Sets a block's new value (null deletes it) for the commit. */
+  setBlock(cidr: string, value: BlockState | null): void {
+    this.changed.set(cidr, value);
+  }
+
+  /** Adds a write that is not a block (affinity, node registration). */
+  add(write: StoreWrite): void {
+    this.extra.push(write);
+  }
+
+  /** The handle's new value after taking `count` addresses in each block listed. */
+  static grow(handle: HandleState | null, perBlock: ReadonlyMap<string, number>): HandleState {
+    let next = handle ?? { block: {} };
+    for (const [cidr, count] of perBlock) next = incrementHandle(next, cidr, { count });
+    return next;
+  }
+
+  /** Every write of the attempt, each guarded by the revision it was computed from. */
+  writes(): StoreWrite[] {
+    const blocks: StoreWrite[] = [...this.changed].map(([cidr, value]) => ({
+      kind: 'block',
+      cidr,
+      expect: this.read.get(cidr)?.revision ?? 0,
+      value,
+    }));
+    return [...blocks, ...this.extra];
+  }
+
+  /** Commits everything in one compare-and-swap transaction. */
+  async commit(): Promise<boolean> {
+    this.requests++;
+    return this.store.commit(this.writes());
+  }
+}

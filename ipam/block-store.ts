@@ -1,0 +1,89 @@
+import type { BlockState, HandleState } from './core';
+
+// The allocator's whole view of the datastore: a few batched reads and one multi-key
+// compare-and-swap commit. Two implementations keep the same revision semantics: the etcd store
+// (one etcd request per call) and an in-memory store for tests of the allocation logic.
+
+/** A value with the revision it was read at (etcd mod_revision; writes expect it unchanged). */
+export interface Versioned<T> {
+  readonly value: T;
+  readonly revision: number;
+}
+
+/** An IPPool with Calico's read defaults already applied (calico-behaviour.md §7.3). */
+export interface PoolSpec {
+  readonly name: string;
+  readonly cidr: string;
+  readonly blockSize: number;
+  readonly disabled: boolean;
+  readonly nodeSelector: string;
+  readonly allowedUses: readonly string[];
+  readonly assignmentMode: string;
+}
+
+/** The IPAM config (§7.5): a missing key gives the defaults, a stored value omits = false/0. */
+export interface IpamSettings {
+  readonly strictAffinity: boolean;
+  readonly autoAllocateBlocks: boolean;
+  /** 0 means the default of 20 (§8.2). */
+  readonly maxBlocksPerHost: number;
+}
+
+/** This host's block affinity for one block CIDR. */
+export interface AffinityRecord {
+  readonly cidr: string;
+  readonly state: string;
+}
+
+/** Everything an assignment needs before it looks at blocks, read in one round trip. */
+export interface HostView {
+  readonly settings: IpamSettings;
+  /** Every pool, in key (name) order. */
+  readonly pools: readonly PoolSpec[];
+  /** This host's Calico Node; undefined when not registered yet. */
+  readonly node: Versioned<{ readonly labels: Readonly<Record<string, string>> }> | undefined;
+  /** This host's block affinities, both families, in key order. */
+  readonly affinities: readonly Versioned<AffinityRecord>[];
+  /** The requested handles that exist. */
+  readonly handles: ReadonlyMap<string, Versioned<HandleState>>;
+  /** Every IPReservation's reservedCIDRs, as text. */
+  readonly reservedCidrs: readonly string[];
+}
+
+/** One key to write in a commit; `expect` is the revision read (0: the key must be absent). */
+export type StoreWrite =
+  | {
+      readonly kind: 'block';
+      readonly cidr: string;
+      readonly expect: number;
+      readonly value: BlockState | null;
+    }
+  | {
+      readonly kind: 'handle';
+      readonly id: string;
+      readonly expect: number;
+      readonly value: HandleState | null;
+    }
+  | {
+      readonly kind: 'affinity';
+      readonly node: string;
+      readonly cidr: string;
+      readonly expect: number;
+      /** A claim writes the affinity straight as confirmed: block and affinity are one txn. */
+      readonly value: 'confirmed' | null;
+    }
+  /** Registers a Calico Node with no labels, as calico/node would on first start. */
+  | { readonly kind: 'node'; readonly name: string; readonly expect: 0 };
+
+/** The datastore operations of IPAM. Each call is one round trip to etcd. */
+export interface BlockStore {
+  readHost(node: string, options: { handleIds: readonly string[] }): Promise<HostView>;
+  /** The handles that exist among `ids` (DEL and CHECK need nothing else first). */
+  readHandles(ids: readonly string[]): Promise<ReadonlyMap<string, Versioned<HandleState>>>;
+  /** The blocks that exist among `cidrs`. */
+  readBlocks(cidrs: readonly string[]): Promise<ReadonlyMap<string, Versioned<BlockState>>>;
+  /** Every block of one family: only for exhaustion, borrowing and GC, never the common path. */
+  listBlocks(family: 4 | 6): Promise<readonly Versioned<BlockState>[]>;
+  /** Applies every write iff every `expect` still holds; false when any compare lost. */
+  commit(writes: readonly StoreWrite[]): Promise<boolean>;
+}

@@ -1,0 +1,63 @@
+import { CAS_CONFLICT, withCasRetry } from '../lib/datastore/cas-retry';
+import { Attempt } from './attempt';
+import type { BlockStore, HostView } from './block-store';
+import { isBlockEmpty, releaseByHandle } from './core';
+
+/** How many addresses a release freed, and the etcd round trips of the final attempt. */
+export interface ReleaseOutcome {
+  released: number;
+  requests: number;
+}
+
+const NO_VIEW: HostView = {
+  settings: { strictAffinity: false, autoAllocateBlocks: true, maxBlocksPerHost: 0 },
+  pools: [],
+  node: undefined,
+  affinities: [],
+  handles: new Map(),
+  reservedCidrs: [],
+};
+
+/**
+ * Releases every address of the given handles (calico-ipam DEL: `<network>.<containerID>` and the
+ * legacy workload ID) in one compare-and-swap commit. Unknown handles are fine: DEL is idempotent.
+ * A block left empty and without affinity is deleted; empty affine blocks stay with their host.
+ */
+export function releaseHandles(
+  store: BlockStore,
+  handleIds: readonly string[],
+): Promise<ReleaseOutcome> {
+  return withCasRetry(() => attemptRelease(store, handleIds), {
+    what: `release of handles ${handleIds.join(', ')}`,
+  });
+}
+
+async function attemptRelease(
+  store: BlockStore,
+  handleIds: readonly string[],
+): Promise<ReleaseOutcome | typeof CAS_CONFLICT> {
+  const handles = await store.readHandles(handleIds);
+  const attempt = new Attempt(store, NO_VIEW);
+  attempt.requests++;
+  if (handles.size === 0) return { released: 0, requests: attempt.requests };
+  const cidrs = [...new Set([...handles.values()].flatMap((h) => Object.keys(h.value.block)))];
+  await attempt.fetch(cidrs);
+  let released = 0;
+  for (const cidr of cidrs) {
+    const original = attempt.block(cidr);
+    if (original === null) continue;
+    let block = original;
+    for (const id of handles.keys()) {
+      const result = releaseByHandle(block, id);
+      released += result.released.length;
+      block = result.block;
+    }
+    if (block === original) continue;
+    attempt.setBlock(cidr, isBlockEmpty(block) && block.affinity === null ? null : block);
+  }
+  for (const [id, handle] of handles) {
+    attempt.add({ kind: 'handle', id, expect: handle.revision, value: null });
+  }
+  if (!(await attempt.commit())) return CAS_CONFLICT;
+  return { released, requests: attempt.requests };
+}
