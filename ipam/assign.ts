@@ -1,8 +1,8 @@
 import { CniError, ErrorCode } from '../lib/cni/errors';
 import { CAS_CONFLICT, withCasRetry } from '../lib/datastore/cas-retry';
 import { Attempt } from './attempt';
-import type { BlockStore, HostView } from './block-store';
-import { findBorrowable, findClaimable } from './claim';
+import type { BlockStore } from './block-store';
+import { findRoom } from './find-room';
 import {
   AddressInUseError,
   AddressReservedError,
@@ -11,7 +11,6 @@ import {
   assignSpecific,
   blockCidr,
   blockContaining,
-  cidrContainsCidr,
   formatCidr,
   formatIp,
   handleTotal,
@@ -19,7 +18,6 @@ import {
   ordinalsOfHandle,
   ipAtOrdinal,
   parseIp,
-  parseNetwork,
   parseReservedCidr,
   reservedOrdinals,
   workloadAttributes,
@@ -29,9 +27,6 @@ import {
   type IpFamily,
 } from './core';
 import { poolForAddress, usablePools, type UsablePool } from './pools';
-
-/** Upstream's default per-host block limit when neither config nor request sets one (§8.2). */
-export const DEFAULT_MAX_BLOCKS_PER_HOST = 20;
 
 /** What one ADD asks of IPAM. */
 export interface AssignRequest {
@@ -145,70 +140,29 @@ async function assignFamily(
   options: { family: IpFamily; pools: readonly UsablePool[] },
 ): Promise<string> {
   const { attempt, request } = ctx;
-  const { family, pools } = options;
-  const settings = attempt.view.settings;
-  const affine = affineBlocks(attempt.view, { family, pools });
-  for (const cidr of affine) {
-    const block = attempt.block(cidr);
-    // A block owned by someone else despite our affinity key is stale: leave it alone.
-    if (block !== null && affinityNode(block) !== request.node) continue;
-    const taken = takeOne(ctx, block ?? newBlock(blockCidr({ cidr }), newBlockOptions(ctx)));
-    if (taken !== null) return taken;
+  const room = await findRoom(attempt, {
+    ...options,
+    node: request.node,
+    reserved: ctx.reserved,
+    newBlock: (cidr) => newBlock(cidr, newBlockOptions(ctx)),
+    random: request.random ?? Math.random,
+  });
+  if (room.kind === 'none') {
+    throw exhausted({ ...options, ...room, strict: attempt.view.settings.strictAffinity });
   }
-  const limit =
-    settings.maxBlocksPerHost > 0 ? settings.maxBlocksPerHost : DEFAULT_MAX_BLOCKS_PER_HOST;
-  const atLimit = affine.length >= limit;
-  if (!atLimit && settings.autoAllocateBlocks) {
-    const claim = await findClaimable(attempt, {
-      pools,
+  if (room.kind === 'claim') {
+    // The affinity is written straight as confirmed: it commits with the block or not at all.
+    attempt.add({
+      kind: 'affinity',
       node: request.node,
-      reserved: ctx.reserved,
-      random: request.random ?? Math.random,
+      cidr: room.cidr,
+      expect: 0,
+      value: 'confirmed',
     });
-    if (claim !== null) {
-      const block =
-        claim.existing ?? newBlock(blockCidr({ cidr: claim.cidr }), newBlockOptions(ctx));
-      const taken = takeOne(ctx, block);
-      if (taken !== null) {
-        attempt.add({
-          kind: 'affinity',
-          node: request.node,
-          cidr: claim.cidr,
-          expect: 0,
-          value: 'confirmed',
-        });
-        return taken;
-      }
-    }
   }
-  if (!settings.strictAffinity) {
-    // Better than upstream at the block limit (calico#4861): borrow before failing.
-    const borrowed = await findBorrowable(attempt, {
-      pools,
-      node: request.node,
-      reserved: ctx.reserved,
-    });
-    const taken = borrowed === null ? null : takeOne(ctx, borrowed.block);
-    if (taken !== null) return taken;
-  }
-  throw exhausted({ family, pools, strict: settings.strictAffinity, atLimit, limit });
-}
-
-function affineBlocks(
-  view: HostView,
-  options: { family: IpFamily; pools: readonly UsablePool[] },
-): string[] {
-  return view.affinities
-    .map((a) => a.value.cidr)
-    .filter((cidr) => {
-      const block = parseNetwork(cidr, { what: 'affinity block' });
-      return (
-        block.family === options.family &&
-        options.pools.some(
-          (p) => block.prefix === p.spec.blockSize && cidrContainsCidr(p.cidr, block),
-        )
-      );
-    });
+  const taken = takeOne(ctx, room.block);
+  if (taken === null) throw new Error(`block ${room.block.cidr} was found with room but gave none`);
+  return taken;
 }
 
 // Takes one address from `block` into the attempt; null when the block has no usable room.
