@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Two tiers run by separate commands: "unit" needs nothing but Node and spawns nothing;
-// "binaries" execs the built bundles in dist/ (so it runs after `npm run build`) and fixture plugins.
+// Three tiers run by separate commands: "unit" needs nothing but Node and spawns nothing;
+// "binaries" execs the built bundles in dist/ (so it runs after `npm run build`) and fixture plugins;
+// "etcd" starts real etcd servers (lib/datastore/testing/etcd-server.ts).
 export default defineConfig({
   test: {
     projects: [
@@ -9,8 +10,9 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['lib/**/*.test.ts', 'ipam/**/*.test.ts', 'plugins/**/*.test.ts'],
-          // *.spawn.test.ts run real subprocesses: they belong to the binaries tier.
-          exclude: ['**/*.spawn.test.ts', '**/node_modules/**'],
+          // *.spawn.test.ts run real subprocesses: they belong to the binaries tier; *.etcd.test.ts
+          // need a real etcd: they are the etcd tier.
+          exclude: ['**/*.spawn.test.ts', '**/*.etcd.test.ts', '**/node_modules/**'],
         },
       },
       {
@@ -19,6 +21,15 @@ export default defineConfig({
           include: ['conformance/**/*.test.ts', '**/*.spawn.test.ts'],
           exclude: ['**/node_modules/**'],
           testTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'etcd',
+          include: ['**/*.etcd.test.ts'],
+          exclude: ['**/node_modules/**'],
+          testTimeout: 60_000,
+          hookTimeout: 60_000,
         },
       },
     ],

@@ -1,0 +1,203 @@
+// JSON as libcalico-go reads and writes it. Two things JSON.parse/JSON.stringify get wrong here:
+// - Go's uint64 fields (a block's sequenceNumber starts at the creation time in Unix nanoseconds,
+//   ~1.7e18) do not fit a double: integers beyond 2^53 are parsed to bigint and written back
+//   digit for digit, or a read-modify-write would corrupt them.
+// - Go's encoder escapes <, > and & (selectors contain &&) and U+2028/U+2029, and writes invalid
+//   UTF-16 as U+FFFD: doing the same keeps a value written back byte-identical to what Calico wrote.
+// Object keys keep their order (the codecs decide it), except that JavaScript always lists
+// integer-like keys first and in numeric order: see goOrder.
+
+/** What parseGoJson returns: JSON values, with bigint for integers beyond 2^53. */
+export type GoJson =
+  null | boolean | number | bigint | string | GoJson[] | { [key: string]: GoJson };
+
+const NUMBER = /-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
+const WHITESPACE = /[ \t\n\r]*/y;
+
+/** Parses JSON text; throws a SyntaxError naming the offset of the first problem. */
+export function parseGoJson(text: string): GoJson {
+  const parser = new Parser(text);
+  const value = parser.value();
+  parser.end();
+  return value;
+}
+
+class Parser {
+  private at = 0;
+
+  constructor(private readonly text: string) {}
+
+  value(): GoJson {
+    this.skip();
+    const char = this.text[this.at];
+    switch (char) {
+      case '{':
+        return this.object();
+      case '[':
+        return this.array();
+      case '"':
+        return this.string();
+      case 't':
+        return this.literal('true', true);
+      case 'f':
+        return this.literal('false', false);
+      case 'n':
+        return this.literal('null', null);
+      default:
+        return this.number();
+    }
+  }
+
+  end(): void {
+    this.skip();
+    if (this.at !== this.text.length) this.fail('unexpected text after the value');
+  }
+
+  private object(): { [key: string]: GoJson } {
+    const result: { [key: string]: GoJson } = {};
+    this.at++;
+    this.skip();
+    if (this.text[this.at] === '}') {
+      this.at++;
+      return result;
+    }
+    for (;;) {
+      this.skip();
+      if (this.text[this.at] !== '"') this.fail('expected a key');
+      const key = this.string();
+      this.skip();
+      if (this.text[this.at] !== ':') this.fail('expected ":"');
+      this.at++;
+      // defineProperty: a "__proto__" key must become a property, not the prototype.
+      Object.defineProperty(result, key, {
+        value: this.value(),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+      this.skip();
+      const next = this.text[this.at++];
+      if (next === '}') return result;
+      if (next !== ',') this.fail('expected "," or "}"');
+    }
+  }
+
+  private array(): GoJson[] {
+    const result: GoJson[] = [];
+    this.at++;
+    this.skip();
+    if (this.text[this.at] === ']') {
+      this.at++;
+      return result;
+    }
+    for (;;) {
+      result.push(this.value());
+      this.skip();
+      const next = this.text[this.at++];
+      if (next === ']') return result;
+      if (next !== ',') this.fail('expected "," or "]"');
+    }
+  }
+
+  private string(): string {
+    const start = this.at;
+    let escaped = false;
+    for (let i = start + 1; i < this.text.length; i++) {
+      const code = this.text.charCodeAt(i);
+      if (code === 0x5c) {
+        escaped = true;
+        i++;
+      } else if (code === 0x22) {
+        this.at = i + 1;
+        const body = this.text.slice(start, i + 1);
+        // JSON.parse validates and decodes the escapes of this one token.
+        return escaped ? (JSON.parse(body) as string) : body.slice(1, -1);
+      } else if (code < 0x20) {
+        this.at = i;
+        this.fail('control character in a string');
+      }
+    }
+    this.at = this.text.length;
+    return this.fail('unterminated string');
+  }
+
+  private number(): number | bigint {
+    NUMBER.lastIndex = this.at;
+    const match = NUMBER.exec(this.text);
+    if (match === null) return this.fail('expected a value');
+    this.at = NUMBER.lastIndex;
+    const [token, fraction, exponent] = match;
+    const value = Number(token);
+    if (fraction === undefined && exponent === undefined && !Number.isSafeInteger(value)) {
+      return BigInt(token);
+    }
+    return value;
+  }
+
+  private literal<T>(word: string, value: T): T {
+    if (!this.text.startsWith(word, this.at)) this.fail('expected a value');
+    this.at += word.length;
+    return value;
+  }
+
+  private skip(): void {
+    WHITESPACE.lastIndex = this.at;
+    WHITESPACE.exec(this.text);
+    this.at = WHITESPACE.lastIndex;
+  }
+
+  private fail(problem: string): never {
+    throw new SyntaxError(`${problem} at offset ${this.at}`);
+  }
+}
+
+const GO_ESCAPES = /[<>&\u2028\u2029]/g;
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+function goString(value: string): string {
+  return JSON.stringify(value.replace(LONE_SURROGATE, '\ufffd')).replace(
+    GO_ESCAPES,
+    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
+}
+
+/**
+ * Compact JSON as Go's encoding/json writes it. Object properties whose value is undefined are
+ * left out (as JSON.stringify does), so codecs can express `omitempty` by leaving a field undefined.
+ */
+export function stringifyGoJson(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+      return goString(value);
+    case 'bigint':
+      return value.toString();
+    case 'number':
+      if (!Number.isFinite(value)) throw new TypeError(`cannot write ${value} as JSON`);
+      return String(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'object': {
+      if (value === null) return 'null';
+      if (Array.isArray(value)) return `[${value.map((item) => stringifyGoJson(item)).join(',')}]`;
+      const parts: string[] = [];
+      for (const [key, item] of goOrder(Object.entries(value))) {
+        if (item !== undefined) parts.push(`${goString(key)}:${stringifyGoJson(item)}`);
+      }
+      return `{${parts.join(',')}}`;
+    }
+    default:
+      throw new TypeError(`cannot write a ${typeof value} as JSON`);
+  }
+}
+
+const INTEGER_KEY = /^(?:0|[1-9]\d*)$/;
+
+/**
+ * Struct fields never have integer-like names, so an object with one is a Go map, which Go writes
+ * with its keys sorted as strings ("10" before "2"). JavaScript objects cannot hold that order
+ * (integer-like keys always come first, numerically), so it is restored here.
+ */
+function goOrder(entries: [string, unknown][]): [string, unknown][] {
+  if (!entries.some(([key]) => INTEGER_KEY.test(key))) return entries;
+  return entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+}

@@ -1,0 +1,70 @@
+// calico#2098 / #2902 / #5201: upstream's etcd client waits for ever when etcd is unreachable, so
+// the runtime kills the plugin. Every call here is bounded three ways: a dial timeout (so that the
+// next endpoint still gets a chance), a per-request deadline, and one budget for the whole
+// invocation that all calls of a client share.
+
+/** The three bounds, in milliseconds. */
+export interface Timeouts {
+  /** TCP connect (and TLS handshake) to one endpoint. */
+  dialMs: number;
+  /** One request, from sending to the last byte of the answer, across endpoints. */
+  requestMs: number;
+  /** Everything one client does, from its construction. */
+  budgetMs: number;
+}
+
+/** Defaults: a whole ADD or DEL must fit well inside kubelet's and containerd's own timeouts. */
+export const DEFAULT_TIMEOUTS: Readonly<Timeouts> = {
+  dialMs: 2_000,
+  requestMs: 5_000,
+  budgetMs: 10_000,
+};
+
+/** A monotonic millisecond clock (wall-clock jumps must not stretch or cut the budget). */
+export type Clock = () => number;
+
+const monotonic: Clock = () => performance.now();
+
+/** The time left for one client, started at construction. */
+export class Budget {
+  private readonly end: number;
+
+  constructor(
+    readonly timeouts: Timeouts,
+    private readonly clock: Clock = monotonic,
+  ) {
+    this.end = clock() + timeouts.budgetMs;
+  }
+
+  /** Milliseconds left of the whole budget (never negative). */
+  remaining(): number {
+    return Math.max(0, this.end - this.clock());
+  }
+
+  /** Milliseconds one request may take from now: min(per-request, remaining budget). */
+  requestWindow(): number {
+    return Math.min(this.timeouts.requestMs, this.remaining());
+  }
+
+  /** Milliseconds one connect may take from now, within `windowEnd` (a clock reading). */
+  dialWindow(windowEnd: number): number {
+    return Math.max(0, Math.min(this.timeouts.dialMs, windowEnd - this.clock()));
+  }
+
+  /** The current clock reading, for computing window ends. */
+  now(): number {
+    return this.clock();
+  }
+
+  /** Why a request cannot start or did not finish, for error messages. */
+  describeExhausted(): string {
+    return this.remaining() === 0
+      ? `time budget of ${formatSeconds(this.timeouts.budgetMs)} for this invocation exhausted`
+      : `no answer within ${formatSeconds(this.timeouts.requestMs)}`;
+  }
+}
+
+/** `1.5 s`, `10 s`. */
+export function formatSeconds(ms: number): string {
+  return `${Number((ms / 1000).toFixed(3))} s`;
+}
