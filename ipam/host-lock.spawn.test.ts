@@ -13,10 +13,31 @@ describe('acquireHostLock', () => {
     void second.then((l) => (secondHeld = l.held));
     await new Promise((r) => setTimeout(r, 100));
     expect(secondHeld).toBe(false);
+    const released = Date.now();
     await first.release();
     const lock = await second;
     expect(lock.held).toBe(true);
+    // The waiter is woken by the release itself, not by a polling interval.
+    expect(Date.now() - released).toBeLessThan(50);
     await lock.release();
+  });
+
+  it('hands the lock to every one of many waiters in turn', async () => {
+    const order: number[] = [];
+    let inside = 0;
+    await Promise.all(
+      Array.from({ length: 20 }, async (_, i) => {
+        const lock = await acquireHostLock(lockPath, { waitMs: 10_000 });
+        expect(lock.held).toBe(true);
+        inside++;
+        expect(inside).toBe(1);
+        await new Promise((r) => setTimeout(r, 2));
+        order.push(i);
+        inside--;
+        await lock.release();
+      }),
+    );
+    expect(order.sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i));
   });
 
   it('gives up after the bounded wait and reports that it does not hold the lock', async () => {

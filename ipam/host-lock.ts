@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:net';
+import { connect, createServer, type Server, type Socket } from 'node:net';
 
 /** A held host lock; release it exactly once (releasing twice is harmless). */
 export interface HostLock {
@@ -12,38 +12,53 @@ export interface HostLock {
  * bounded wait. The lock is a Linux abstract unix socket named after the lock path: the kernel
  * frees it when the holder dies, even by SIGKILL, so a crashed plugin never leaves a stale lock and
  * no file is written. Abstract names are per network namespace, which is per host for a CNI plugin
- * (it runs in the host namespace). When the wait runs out the caller goes on without the lock, as
- * upstream does: every datastore write is compare-and-swap anyway; the lock only spares retries.
+ * (it runs in the host namespace).
+ *
+ * Waiters do not poll: each connects to the holder's socket and sleeps until the holder closes it
+ * on release (or dies), then tries again. A burst of 100 waiters polling every few milliseconds
+ * would otherwise starve the holder of CPU on a small node.
+ *
+ * When the wait runs out the caller goes on without the lock, as upstream does: every datastore
+ * write is compare-and-swap anyway; the lock only spares retries.
  */
 export async function acquireHostLock(
   lockPath: string,
-  options: { waitMs: number; pollMs?: number },
+  options: { waitMs: number },
 ): Promise<HostLock> {
   const name = `\0calico-ipam-lock:${lockPath}`;
   const deadline = Date.now() + options.waitMs;
   for (;;) {
     const server = await tryListen(name);
-    if (server !== undefined) {
-      server.unref();
-      let released = false;
-      return {
-        held: true,
-        release: () => {
-          if (released) return Promise.resolve();
-          released = true;
-          return new Promise((resolve) =>
-            server.close(() => {
-              resolve();
-            }),
-          );
-        },
-      };
-    }
-    if (Date.now() >= deadline) return { held: false, release: () => Promise.resolve() };
-    // Jitter keeps many waiters from polling in lockstep.
-    const poll = options.pollMs ?? 10;
-    await new Promise((resolve) => setTimeout(resolve, poll / 2 + Math.random() * poll));
+    if (server !== undefined) return holding(server);
+    const left = deadline - Date.now();
+    if (left <= 0) return { held: false, release: () => Promise.resolve() };
+    await waitForRelease(name, left);
   }
+}
+
+function holding(server: Server): HostLock {
+  const waiters = new Set<Socket>();
+  server.on('connection', (socket) => {
+    waiters.add(socket);
+    socket.on('error', () => undefined);
+    socket.on('close', () => waiters.delete(socket));
+  });
+  server.unref();
+  let released = false;
+  return {
+    held: true,
+    release: () => {
+      if (released) return Promise.resolve();
+      released = true;
+      return new Promise((resolve) => {
+        server.close(() => {
+          resolve();
+        });
+        // Waking the waiters is what hands the lock on: one of them will bind next.
+        for (const socket of waiters) socket.destroy();
+      });
+    },
+  };
 }
 
 function tryListen(name: string): Promise<Server | undefined> {
@@ -56,5 +71,22 @@ function tryListen(name: string): Promise<Server | undefined> {
     server.listen(name, () => {
       resolve(server);
     });
+  });
+}
+
+// Resolves when the holder lets go (its socket closes), when connecting fails (it just let go), or
+// after `ms`.
+function waitForRelease(name: string, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const socket = connect(name);
+    const done = (): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    socket.on('error', done);
+    socket.on('close', done);
+    socket.on('end', done);
   });
 }

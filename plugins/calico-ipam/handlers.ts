@@ -1,11 +1,11 @@
 import type { PluginHandlers } from '../../lib/cni/dispatcher';
-import { notImplemented } from '../not-implemented';
+import { ipamAdd, ipamCheck, ipamDel, ipamGc, ipamStatus } from '../../ipam/cni-ipam';
 
-/** calico-ipam's verbs; allocation lands with the etcd datastore. */
+/** calico-ipam's verbs: Calico block IPAM on etcd. */
 export const calicoIpamHandlers: PluginHandlers = {
-  add: () => notImplemented('calico-ipam', 'ADD'),
-  del: () => notImplemented('calico-ipam', 'DEL'),
-  check: () => notImplemented('calico-ipam', 'CHECK'),
-  gc: () => notImplemented('calico-ipam', 'GC'),
-  status: () => notImplemented('calico-ipam', 'STATUS'),
+  add: ipamAdd,
+  del: ipamDel,
+  check: ipamCheck,
+  gc: ipamGc,
+  status: ipamStatus,
 };

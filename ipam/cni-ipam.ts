@@ -1,0 +1,145 @@
+import { determineNodeName } from '../lib/calico/node-name';
+import { parseIpamNetConf, type IpamNetConf } from '../lib/calico/ipam-netconf';
+import type { ClusterArgs, CmdArgs } from '../lib/cni/dispatcher';
+import { CniError, ErrorCode } from '../lib/cni/errors';
+import type { Result } from '../lib/cni/result/types';
+import { etcdSettings } from '../lib/datastore/config';
+import { datastoreErrorToCni } from '../lib/datastore/errors';
+import { openKv } from '../lib/datastore/open-kv';
+import { assignAddresses } from './assign';
+import type { BlockStore } from './block-store';
+import { cniHandleId } from './core';
+import { EtcdBlockStore } from './etcd-block-store';
+import { acquireHostLock } from './host-lock';
+import { collectGarbage, requireAllocation, requireCapacity } from './inspect';
+import { releaseHandles } from './release';
+
+// calico-ipam's verbs as functions of the CNI arguments, shared by the calico-ipam binary and by
+// calico, which runs them in-process when ipam.type is calico-ipam (no second Node process).
+
+/** How long an invocation waits for this host's other IPAM invocations before going on alone. */
+const LOCK_WAIT_MS = 10_000;
+
+interface Session {
+  store: BlockStore;
+  node: string;
+  ipam: IpamNetConf;
+}
+
+type Common = Pick<CmdArgs, 'netConf' | 'env'>;
+
+/**
+ * Runs `work` with this host's IPAM lock held (when `lock`), then an etcd client whose time
+ * budget starts after the lock ("lock then clock", calico PR #11824). Datastore failures become
+ * CNI errors: unreachable etcd is code 11 with the endpoints named.
+ */
+async function session<T>(
+  args: Common,
+  options: { lock: boolean },
+  work: (s: Session) => Promise<T>,
+): Promise<T> {
+  const ipam = parseIpamNetConf(args.netConf.raw);
+  const { name: node } = determineNodeName(args.netConf.raw);
+  const settings = etcdSettings(args.netConf.raw, args.env);
+  const lock = options.lock
+    ? await acquireHostLock(ipam.lockFile, { waitMs: LOCK_WAIT_MS })
+    : undefined;
+  const kv = openKv(settings);
+  try {
+    return await work({ store: new EtcdBlockStore(kv), node, ipam });
+  } catch (err) {
+    throw datastoreErrorToCni(err);
+  } finally {
+    kv.close();
+    await lock?.release();
+  }
+}
+
+/** Unix time in nanoseconds, for attribute timestamps and block sequence numbers. */
+function nowNanos(): bigint {
+  return BigInt(Date.now()) * 1_000_000n;
+}
+
+/** The handle of this attachment: `<network>.<containerID>` (calico-behaviour.md §8.1). */
+export function handleIdOf(args: Pick<CmdArgs, 'netConf' | 'containerId'>): string {
+  return cniHandleId(args.netConf.name, args.containerId);
+}
+
+/** ADD: addresses for the container, as an IPAM result (no interfaces; block prefix lengths). */
+export function ipamAdd(args: CmdArgs): Promise<Result> {
+  return session(args, { lock: true }, async ({ store, node, ipam }) => {
+    if (!ipam.assignIpv4 && !ipam.assignIpv6 && args.args.ip === undefined) {
+      throw new CniError(
+        ErrorCode.invalidNetworkConfig,
+        'invalid network config: ipam.assign_ipv4 is "false" and ipam.assign_ipv6 is not "true": nothing to assign',
+      );
+    }
+    const outcome = await assignAddresses(store, {
+      node,
+      handleId: handleIdOf(args),
+      ipv4: ipam.assignIpv4,
+      ipv6: ipam.assignIpv6,
+      ipv4Pools: ipam.ipv4Pools,
+      ipv6Pools: ipam.ipv6Pools,
+      ...(args.args.ip === undefined ? {} : { specificIp: args.args.ip }),
+      ...(args.args.k8sPodNamespace === undefined ? {} : { namespace: args.args.k8sPodNamespace }),
+      ...(args.args.k8sPodName === undefined ? {} : { pod: args.args.k8sPodName }),
+      now: nowNanos,
+    });
+    return {
+      interfaces: [],
+      ips: outcome.addresses.map((address) => ({ address })),
+      routes: [],
+      dns: {},
+    };
+  });
+}
+
+/**
+ * DEL: releases the attachment's handle and the legacy workload-ID handle (`<ns>.<pod>` for
+ * Kubernetes, else the container ID), as upstream does. Nothing to release is success.
+ */
+export async function ipamDel(args: CmdArgs): Promise<void> {
+  const { k8sPodNamespace: ns, k8sPodName: pod } = args.args;
+  const legacy = ns !== undefined && pod !== undefined ? `${ns}.${pod}` : args.containerId;
+  await session(args, { lock: true }, ({ store }) =>
+    releaseHandles(store, [handleIdOf(args), legacy]),
+  );
+}
+
+/** CHECK: the attachment's handle must hold an address. */
+export function ipamCheck(args: CmdArgs): Promise<void> {
+  return session(args, { lock: false }, ({ store }) => requireAllocation(store, handleIdOf(args)));
+}
+
+/** GC: releases this node's addresses on this network whose attachment is no longer valid. */
+export async function ipamGc(args: ClusterArgs): Promise<void> {
+  const valid = args.netConf.validAttachments;
+  // No attachment list means the runtime told us nothing: release nothing (contract §7.4).
+  if (valid === undefined) return;
+  const validHandles = new Set(valid.map((a) => cniHandleId(args.netConf.name, a.containerId)));
+  await session(args, { lock: true }, ({ store, node }) =>
+    collectGarbage(store, { node, network: args.netConf.name, validHandles }),
+  );
+}
+
+/** STATUS: code 50 unless etcd answers and a usable pool has a free address for this node. */
+export async function ipamStatus(args: ClusterArgs): Promise<void> {
+  try {
+    await session(args, { lock: false }, ({ store, node, ipam }) =>
+      requireCapacity(store, {
+        node,
+        families: [
+          ...(ipam.assignIpv4 ? [4 as const] : []),
+          ...(ipam.assignIpv6 ? [6 as const] : []),
+        ],
+        requested: { 4: ipam.ipv4Pools, 6: ipam.ipv6Pools },
+      }),
+    );
+  } catch (err) {
+    if (err instanceof CniError && err.code === ErrorCode.statusUnavailable) throw err;
+    // The spec has STATUS speak in codes 50/51 only: etcd down is "cannot service ADD".
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new CniError(ErrorCode.statusUnavailable, `calico-ipam cannot service ADD: ${reason}`);
+  }
+}
