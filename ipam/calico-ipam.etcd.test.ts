@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
-import { describeWithEtcd, startEtcd, type EtcdServer } from '../lib/datastore/testing/etcd-server';
+import { describeWithEtcd } from '../lib/datastore/testing/describe-with-etcd';
+import { startEtcd, type EtcdServer } from '../lib/datastore/testing/etcd-server';
 import type { Kv } from '../lib/datastore/kv';
 import {
   etcdKvRequests,

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { parseBlockAffinity, encodeBlockAffinity } from '../lib/datastore/calico/affinity';
 import { encodeBlock, parseBlock } from '../lib/datastore/calico/block';
 import { encodeIpamHandle, parseIpamHandle } from '../lib/datastore/calico/handle';
@@ -156,7 +155,8 @@ function encodeWrite(write: StoreWrite): { key: string; value: string | null } {
         value: encodeNode({
           metadata: {
             name: write.name,
-            uid: randomUUID(),
+            // globalThis.crypto loads on first use: only registrations pay for it, not every ADD.
+            uid: globalThis.crypto.randomUUID(),
             creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
           },
           spec: {},

@@ -1,4 +1,4 @@
-import { describeWithEtcd } from './testing/etcd-server';
+import { describeWithEtcd } from './testing/describe-with-etcd';
 import { defineKvSuite } from './testing/kv-suite';
 
 describeWithEtcd('JSON gateway transport', () => {

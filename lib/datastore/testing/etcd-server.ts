@@ -5,7 +5,6 @@ import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { describe, it } from 'vitest';
 
 // A throw-away single-member etcd on loopback ports for the etcd test tier (DESIGN.md, tier 2).
 
@@ -37,28 +36,6 @@ export function etcdMissingReason(): string | undefined {
   return existsSync(ETCD_BINARY)
     ? undefined
     : `${ETCD_BINARY} not found (install the Debian package etcd-server)`;
-}
-
-/**
- * `describe` for suites that need a real etcd: skipped with a loud warning when the binary is
- * missing, except under CI=true, where a missing etcd is a failure rather than a silent skip.
- */
-export function describeWithEtcd(name: string, body: () => void): void {
-  const reason = etcdMissingReason();
-  if (reason === undefined) {
-    describe(name, body);
-    return;
-  }
-  if (process.env.CI === 'true') {
-    describe(name, () => {
-      it('has a real etcd to test against', () => {
-        throw new Error(`etcd tests cannot run: ${reason} (CI=true, so this fails)`);
-      });
-    });
-    return;
-  }
-  process.stderr.write(`\n!!! SKIPPING etcd suite "${name}": ${reason}\n\n`);
-  describe.skip(name, body);
 }
 
 /** Starts etcd on free loopback ports and waits until it answers /health. */
