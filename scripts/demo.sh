@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job, for now: build the two plugin bundles, ask each for VERSION the way libcni does,
-# and feed them the sample conflist's calico config the way a runtime would. Networking (ADD/DEL)
-# lands in later issues; until then ADD answers with the stable "not implemented yet" code 101.
+# feed calico the sample conflist's config the way a runtime would (its networking lands in the
+# next issue: until then ADD answers with the stable "not implemented yet" code 101), and run
+# calico-ipam against a private etcd: pods on two nodes get addresses from per-node /26 blocks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/provision.sh >/dev/null
@@ -36,4 +37,36 @@ echo "$stdin" | "${runtime_env[@]}" CNI_COMMAND=ADD CNI_CONTAINERID=demo-1 \
   CNI_NETNS=/var/run/netns/demo CNI_IFNAME=abcdefghijklmnop CNI_PATH="$PWD/dist" dist/calico
 echo "exit status $?"
 set -e
+
+echo "--- calico-ipam on a private etcd (loopback, temporary data dir)"
+work=$(mktemp -d)
+port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+peer=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+endpoint="http://127.0.0.1:$port"
+env -i PATH="$PATH" etcd --name demo --data-dir "$work/etcd" --listen-client-urls "$endpoint" \
+  --advertise-client-urls "$endpoint" --listen-peer-urls "http://127.0.0.1:$peer" \
+  --initial-advertise-peer-urls "http://127.0.0.1:$peer" --initial-cluster "demo=http://127.0.0.1:$peer" \
+  --log-level error >"$work/etcd.log" 2>&1 &
+etcd_pid=$!
+trap 'kill "$etcd_pid" 2>/dev/null; wait "$etcd_pid" 2>/dev/null; rm -rf "$work"' EXIT
+etcdctl=(env -i PATH="$PATH" ETCDCTL_API=3 etcdctl --endpoints "$endpoint")
+for _ in $(seq 50); do "${etcdctl[@]}" endpoint health >/dev/null 2>&1 && break; sleep 0.1; done
+
+pool='{"kind":"IPPool","apiVersion":"projectcalico.org/v3","metadata":{"name":"default-ipv4-ippool"},"spec":{"cidr":"10.1.0.0/16","blockSize":26,"ipipMode":"Never","natOutgoing":true,"nodeSelector":"all()"}}'
+"${etcdctl[@]}" put /calico/resources/v3/projectcalico.org/ippools/default-ipv4-ippool "$pool" >/dev/null
+echo "pool 10.1.0.0/16 (blockSize 26) written as raw Calico JSON with etcdctl"
+
+ipam() { # node command container
+  local conf
+  conf=$(printf '{"cniVersion":"0.3.1","name":"k8s-pod-network","type":"calico","etcd_endpoints":"%s","nodename":"%s","ipam_lock_file":"%s/ipam.lock","ipam":{"type":"calico-ipam"}}' "$endpoint" "$1" "$work")
+  echo "$conf" | "${runtime_env[@]}" CNI_COMMAND="$2" CNI_CONTAINERID="$3" CNI_NETNS=/var/run/netns/"$3" \
+    CNI_IFNAME=eth0 CNI_PATH="$PWD/dist" dist/calico-ipam
+}
+for pod in node-1:pod-a node-1:pod-b node-2:pod-c; do
+  echo "ADD ${pod#*:} on ${pod%%:*}: $(ipam "${pod%%:*}" ADD "${pod#*:}")"
+done
+echo "--- what etcd holds (keys only; blocks, affinities and handles in Calico's layout)"
+"${etcdctl[@]}" get --prefix --keys-only /calico | grep -v '^$'
+for pod in node-1:pod-a node-1:pod-b node-2:pod-c; do ipam "${pod%%:*}" DEL "${pod#*:}"; done
+echo "--- after DEL of all three: handles left: $("${etcdctl[@]}" get --prefix --keys-only /calico/ipam/v2/handle/ | grep -c . || true)"
 echo "--- done: install with  install -m 0755 dist/calico dist/calico-ipam /opt/cni/bin/"
