@@ -23,7 +23,10 @@ export const ErrorCode = {
   ioFailure: 5,
   decodingFailure: 6,
   invalidNetworkConfig: 7,
-  /** libcni's ErrInvalidNetNS: CNI_NETNS is the plugin's own namespace (not in the spec). */
+  /**
+   * libcni's ErrInvalidNetNS (not in the spec): CNI_NETNS is the plugin's own namespace; we also use
+   * it for a path that is missing or is not a network namespace.
+   */
   invalidNetns: 8,
   tryAgainLater: 11,
   statusUnavailable: 50,
@@ -50,6 +53,18 @@ export const ErrorCode = {
   allocationMissing: 116,
   /** The datastore holds a value we cannot read (names the key and field). */
   corruptDatastore: 117,
+  /** CNI_IFNAME already exists inside the container's netns (spec 1.0: ADD must fail). */
+  interfaceExists: 120,
+  /** The host route for a pod address is on another interface: the symptom of a duplicate IP. */
+  hostRouteConflict: 121,
+  /** An iproute2 or sysctl step failed (names the command and its stderr). */
+  dataplaneFailed: 122,
+  /** The netconf asks for something this build does not support (policy k8s, kubernetes datastore). */
+  unsupportedConfig: 123,
+  /** CHECK found the container's networking different from what ADD set up. */
+  checkFailed: 124,
+  /** ClusterInformation says the datastore is not ready (calico/node has not initialised it). */
+  datastoreNotReady: 125,
   /** libcni's ErrInternal: anything that is not a CniError. */
   internal: 999,
 } as const;
