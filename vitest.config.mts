@@ -19,8 +19,19 @@ export default defineConfig({
         test: {
           name: 'binaries',
           include: ['conformance/**/*.test.ts', '**/*.spawn.test.ts'],
+          // netns-tests/ is the netns tier, spawn tests included.
+          exclude: ['**/node_modules/**', 'netns-tests/**'],
+          testTimeout: 60_000,
+        },
+      },
+      {
+        test: {
+          name: 'netns',
+          include: ['netns-tests/**/*.test.ts'],
           exclude: ['**/node_modules/**'],
           testTimeout: 60_000,
+          hookTimeout: 60_000,
+          fileParallelism: false,
         },
       },
       {

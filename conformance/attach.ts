@@ -91,14 +91,14 @@ export async function withAttachment(
 
 /** Reason used when release cannot be verified with a custom config. */
 export const RELEASE_UNVERIFIABLE =
-  'release verification needs the default netconf (single-address range); --netconf given';
+  'release verification needs harness-owned IPAM state (one address); --netconf given';
 
 /**
- * With the default config (one address per dataDir): pass when that address is free again, proven
- * by ADDing another container; fail when it is not. Custom configs: n/a.
+ * With harness-owned IPAM state (one address): pass when that address is free again, proven by
+ * ADDing another container; fail when it is not. Custom configs: n/a.
  */
 export async function checkReleased(ctx: HarnessContext, conf: NetConf): Promise<Outcome> {
-  if (!ctx.confs.isDefault) return na(RELEASE_UNVERIFIABLE);
+  if (!ctx.confs.harnessOwned) return na(RELEASE_UNVERIFIABLE);
   const probe = await attach(ctx, conf, {
     env: { CNI_CONTAINERID: newContainerId() },
     label: 'ADD of another container',

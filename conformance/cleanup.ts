@@ -20,21 +20,28 @@ function runAll(): void {
 }
 
 /**
+ * Turn SIGINT/SIGTERM/SIGHUP into running every registered task and exiting, which also runs the
+ * process's `exit` listeners (startEtcd kills its etcd in one). Idempotent; onCleanup calls it.
+ */
+export function catchSignals(): void {
+  if (installed) return;
+  installed = true;
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(sig, () => {
+      runAll();
+      process.stderr.write(`conformance: interrupted by ${sig}; namespaces and files removed\n`);
+      process.exit(SIGNAL_EXIT[sig]);
+    });
+  }
+  process.on('exit', runAll);
+}
+
+/**
  * Register a synchronous cleanup that runs on SIGINT/SIGTERM/SIGHUP and at process exit unless
  * unregistered first (by calling the returned function) after a normal cleanup.
  */
 export function onCleanup(task: () => void): () => void {
-  if (!installed) {
-    installed = true;
-    for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-      process.on(sig, () => {
-        runAll();
-        process.stderr.write(`conformance: interrupted by ${sig}; namespaces and files removed\n`);
-        process.exit(SIGNAL_EXIT[sig]);
-      });
-    }
-    process.on('exit', runAll);
-  }
+  catchSignals();
   tasks.add(task);
   return () => tasks.delete(task);
 }

@@ -1,11 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { runHarness } from './harness';
+import { withPrivateEtcd } from './etcd-confs';
+import { runHarness, type HarnessOptions } from './harness';
 import type { NetConf } from './netconf';
 import { formatItem, formatTally, tally } from './report';
 import { isObject } from './stdout';
 
-const USAGE = 'usage: conformance --plugin PATH [--ipam] [--netconf FILE]';
+const USAGE = `usage: conformance --plugin PATH [--ipam] [--netconf FILE | --etcd]
+  --etcd  keep IPAM state in a private etcd (Calico IPAM: calico-ipam, calico), relayed into the
+          node netns; needs the etcd binary (Debian package etcd-server)`;
 
 /** Read and sanity-check a single-plugin network config file. */
 function readNetconf(path: string): NetConf {
@@ -24,6 +27,7 @@ async function main(): Promise<number> {
         plugin: { type: 'string' },
         ipam: { type: 'boolean', default: false },
         netconf: { type: 'string' },
+        etcd: { type: 'boolean', default: false },
       },
       strict: true,
     }));
@@ -35,13 +39,20 @@ async function main(): Promise<number> {
     process.stderr.write(`${USAGE}\n`);
     return 2;
   }
-  const results = await runHarness({
+  if (values.etcd && values.netconf !== undefined) {
+    process.stderr.write(`--etcd and --netconf exclude each other\n${USAGE}\n`);
+    return 2;
+  }
+  const options: HarnessOptions = {
     plugin: values.plugin,
     kind: values.ipam ? 'ipam' : 'main',
     ...(values.netconf === undefined ? {} : { netconf: readNetconf(values.netconf) }),
     onItem: (item) => process.stdout.write(`${formatItem(item)}\n`),
     log: (line) => process.stderr.write(`${line}\n`),
-  });
+  };
+  const results = values.etcd
+    ? await withPrivateEtcd((etcd) => runHarness({ ...options, etcd }))
+    : await runHarness(options);
   const t = tally(results);
   process.stdout.write(`${formatTally(t)}\n`);
   return t.failed === 0 ? 0 : 1;

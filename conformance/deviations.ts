@@ -16,6 +16,8 @@ export interface Target {
   readonly kind: PluginKind;
   /** Our binaries: empty (zero failures required). Reference plugins: their known deviations. */
   readonly deviations: readonly Deviation[];
+  /** Keep IPAM state in a private etcd (Calico IPAM) instead of a host-local dataDir. */
+  readonly etcd?: boolean;
 }
 
 const GO_SKEL_ERRORS: Deviation = {

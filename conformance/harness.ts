@@ -6,6 +6,7 @@ import { configChecks } from './checks/config';
 import { versionChecks } from './checks/version';
 import { hygieneChecks } from './checks/hygiene';
 import { Runner, type Check, type HarnessContext } from './context';
+import { openEtcdConfs, type EtcdConfs, type OwnedEtcd } from './etcd-confs';
 import {
   defaultConfSource,
   fileConfSource,
@@ -33,6 +34,11 @@ export interface HarnessOptions {
   readonly kind: PluginKind;
   /** Base config from `--netconf`; default: the harness's own host-local config. */
   readonly netconf?: NetConf;
+  /**
+   * An etcd the caller owns (and stops): configs then use Calico IPAM on it, with its one-address
+   * pool reset before each item. Not with `netconf`.
+   */
+  readonly etcd?: OwnedEtcd;
   /** False runs every item without namespaces, as when not root (unit tests of the harness). */
   readonly useNamespaces?: boolean;
   /** Called as each item finishes (for streaming output). */
@@ -52,6 +58,7 @@ async function runCheck(ctx: HarnessContext, check: Check): Promise<Outcome> {
     return na(`applies to ${check.kinds.join('/')} plugins only`);
   }
   try {
+    await ctx.confs.reset?.();
     return await check.run(ctx);
   } catch (e) {
     return fail(`harness error: ${e instanceof Error ? e.message : String(e)}`);
@@ -63,15 +70,29 @@ async function runCheck(ctx: HarnessContext, check: Check): Promise<Outcome> {
  * removed before this returns, whatever happens.
  */
 export async function runHarness(opts: HarnessOptions): Promise<ItemResult[]> {
+  if (opts.netconf !== undefined && opts.etcd !== undefined) {
+    throw new Error('a --netconf file and a harness-owned etcd exclude each other');
+  }
   const plugin = resolve(opts.plugin);
   accessSync(plugin, constants.X_OK);
   const log = opts.log ?? (() => undefined);
   const tmp = new TempArea();
   const ip = findIp();
   const wanted = opts.useNamespaces !== false && isRoot();
+  const pluginName = basename(plugin);
   let sandbox: Sandbox | undefined;
+  let etcd: EtcdConfs | undefined;
   try {
     sandbox = wanted && ip !== undefined ? await Sandbox.create(ip) : undefined;
+    if (opts.etcd !== undefined) {
+      etcd = await openEtcdConfs({
+        kind: opts.kind,
+        pluginName,
+        tmp,
+        etcd: opts.etcd,
+        netns: sandbox?.node,
+      });
+    }
     const runner = new Runner(plugin, sandbox);
     const probe = readVersionInfo(await runner.run({ env: { CNI_COMMAND: 'VERSION' }, stdin: '' }));
     const supported = typeof probe === 'string' ? [] : probe.supportedVersions;
@@ -81,9 +102,10 @@ export async function runHarness(opts: HarnessOptions): Promise<ItemResult[]> {
       runner,
       sandbox,
       confs:
-        opts.netconf === undefined
-          ? defaultConfSource({ kind: opts.kind, pluginName: basename(plugin), tmp })
-          : fileConfSource(opts.netconf),
+        etcd?.confs ??
+        (opts.netconf === undefined
+          ? defaultConfSource({ kind: opts.kind, pluginName, tmp })
+          : fileConfSource(opts.netconf)),
       tmp,
       cniPath: cniPathFor(plugin),
       supported,
@@ -96,7 +118,11 @@ export async function runHarness(opts: HarnessOptions): Promise<ItemResult[]> {
           ? `, node netns ${sandbox.node}`
           : wanted
             ? ', iproute2 `ip` not found: items needing namespaces are n/a'
-            : ', not root or namespaces disabled: items needing namespaces are n/a'),
+            : ', not root or namespaces disabled: items needing namespaces are n/a') +
+        (etcd === undefined
+          ? ''
+          : `, IPAM state in etcd ${opts.etcd?.endpoint ?? ''}` +
+            (sandbox === undefined ? '' : ` (relayed into the node netns)`)),
     );
     const results: ItemResult[] = [];
     for (const check of ALL_CHECKS) {
@@ -107,6 +133,7 @@ export async function runHarness(opts: HarnessOptions): Promise<ItemResult[]> {
     }
     return results;
   } finally {
+    await etcd?.close();
     await sandbox?.dispose();
     tmp.dispose();
   }

@@ -36,17 +36,26 @@ export class TempArea {
 
 /** Where the configs of a run come from. */
 export interface ConfSource {
-  /** True for the harness's own config (single-address host-local range, private dataDir). */
-  readonly isDefault: boolean;
   /**
-   * A config for one item at `version` (undefined: no `cniVersion` key). Default configs get a
-   * fresh dataDir each call, so items do not share IPAM state.
+   * True when the IPAM state behind the configs belongs to this run and holds exactly one address,
+   * ONLY_ADDRESS: GC may run on it (nothing else can lose an address), and a second ADD proves that
+   * a DEL released the address. False for a user's `--netconf`, whose store may be shared.
+   */
+  readonly harnessOwned: boolean;
+  /**
+   * A config for one item at `version` (undefined: no `cniVersion` key). The host-local default
+   * gets a fresh dataDir each call, so items do not share IPAM state.
    */
   make(version: string | undefined): NetConf;
+  /**
+   * Called before each item: puts shared IPAM state back to its initial content (the etcd source,
+   * whose one address all items share). Absent when every config carries fresh state.
+   */
+  reset?(): Promise<void>;
 }
 
 /** Set or remove `cniVersion` on a copy of `base`. */
-function withVersion(base: NetConf, version: string | undefined): NetConf {
+export function withVersion(base: NetConf, version: string | undefined): NetConf {
   const conf = structuredClone(base);
   if (version === undefined) delete conf.cniVersion;
   else conf.cniVersion = version;
@@ -60,7 +69,7 @@ export function defaultConfSource(opts: {
   readonly tmp: TempArea;
 }): ConfSource {
   return {
-    isDefault: true,
+    harnessOwned: true,
     make: (version) =>
       withVersion(
         {
@@ -82,7 +91,7 @@ export function defaultConfSource(opts: {
 
 /** Configs based on a user's file; only `cniVersion` changes per item. */
 export function fileConfSource(base: NetConf): ConfSource {
-  return { isDefault: false, make: (version) => withVersion(base, version) };
+  return { harnessOwned: false, make: (version) => withVersion(base, version) };
 }
 
 /** `ipam.type` of `conf`, if it is a string. */

@@ -5,6 +5,7 @@ import { CniError, ErrorCode } from '../lib/cni/errors';
 import type { Result } from '../lib/cni/result/types';
 import { etcdSettings } from '../lib/datastore/config';
 import { datastoreErrorToCni } from '../lib/datastore/errors';
+import type { Kv } from '../lib/datastore/kv';
 import { openKv } from '../lib/datastore/open-kv';
 import { assignAddresses } from './assign';
 import type { BlockStore } from './block-store';
@@ -28,29 +29,34 @@ interface Session {
 
 type Common = Pick<CmdArgs, 'netConf' | 'env'>;
 
+/** calico runs IPAM in-process on its own etcd client (one client, one time budget). */
+export interface SessionOptions {
+  kv?: Kv;
+}
+
 /**
  * Runs `work` with this host's IPAM lock held (when `lock`), then an etcd client whose time
- * budget starts after the lock ("lock then clock", calico PR #11824). Datastore failures become
- * CNI errors: unreachable etcd is code 11 with the endpoints named.
+ * budget starts after the lock ("lock then clock", calico PR #11824), unless the caller lends its
+ * own. Datastore failures become CNI errors: unreachable etcd is code 11 with the endpoints named.
  */
 async function session<T>(
   args: Common,
-  options: { lock: boolean },
+  options: SessionOptions & { lock: boolean },
   work: (s: Session) => Promise<T>,
 ): Promise<T> {
   const ipam = parseIpamNetConf(args.netConf.raw);
   const { name: node } = determineNodeName(args.netConf.raw);
-  const settings = etcdSettings(args.netConf.raw, args.env);
+  const settings = options.kv === undefined ? etcdSettings(args.netConf.raw, args.env) : undefined;
   const lock = options.lock
     ? await acquireHostLock(ipam.lockFile, { waitMs: LOCK_WAIT_MS })
     : undefined;
-  const kv = openKv(settings);
+  const kv = options.kv ?? openKv(settings ?? etcdSettings(args.netConf.raw, args.env));
   try {
     return await work({ store: new EtcdBlockStore(kv), node, ipam });
   } catch (err) {
     throw datastoreErrorToCni(err);
   } finally {
-    kv.close();
+    if (options.kv === undefined) kv.close();
     await lock?.release();
   }
 }
@@ -66,8 +72,19 @@ export function handleIdOf(args: Pick<CmdArgs, 'netConf' | 'containerId'>): stri
 }
 
 /** ADD: addresses for the container, as an IPAM result (no interfaces; block prefix lengths). */
-export function ipamAdd(args: CmdArgs): Promise<Result> {
-  return session(args, { lock: true }, async ({ store, node, ipam }) => {
+export async function ipamAdd(args: CmdArgs, options: SessionOptions = {}): Promise<Result> {
+  return (await assignForAttachment(args, options)).result;
+}
+
+/**
+ * ADD, also telling whether the addresses were already the container's (a repeated ADD): calico
+ * must not release those when a later step fails, they belong to the existing endpoint.
+ */
+export function assignForAttachment(
+  args: CmdArgs,
+  options: SessionOptions = {},
+): Promise<{ result: Result; existing: boolean }> {
+  return session(args, { ...options, lock: true }, async ({ store, node, ipam }) => {
     if (!ipam.assignIpv4 && !ipam.assignIpv6 && args.args.ip === undefined) {
       throw new CniError(
         ErrorCode.invalidNetworkConfig,
@@ -86,12 +103,8 @@ export function ipamAdd(args: CmdArgs): Promise<Result> {
       ...(args.args.k8sPodName === undefined ? {} : { pod: args.args.k8sPodName }),
       now: nowNanos,
     });
-    return {
-      interfaces: [],
-      ips: outcome.addresses.map((address) => ({ address })),
-      routes: [],
-      dns: {},
-    };
+    const ips = outcome.addresses.map((address) => ({ address }));
+    return { result: { interfaces: [], ips, routes: [], dns: {} }, existing: outcome.existing };
   });
 }
 
@@ -99,17 +112,19 @@ export function ipamAdd(args: CmdArgs): Promise<Result> {
  * DEL: releases the attachment's handle and the legacy workload-ID handle (`<ns>.<pod>` for
  * Kubernetes, else the container ID), as upstream does. Nothing to release is success.
  */
-export async function ipamDel(args: CmdArgs): Promise<void> {
+export async function ipamDel(args: CmdArgs, options: SessionOptions = {}): Promise<void> {
   const { k8sPodNamespace: ns, k8sPodName: pod } = args.args;
   const legacy = ns !== undefined && pod !== undefined ? `${ns}.${pod}` : args.containerId;
-  await session(args, { lock: true }, ({ store }) =>
+  await session(args, { ...options, lock: true }, ({ store }) =>
     releaseHandles(store, [handleIdOf(args), legacy]),
   );
 }
 
 /** CHECK: the attachment's handle must hold an address. */
-export function ipamCheck(args: CmdArgs): Promise<void> {
-  return session(args, { lock: false }, ({ store }) => requireAllocation(store, handleIdOf(args)));
+export function ipamCheck(args: CmdArgs, options: SessionOptions = {}): Promise<void> {
+  return session(args, { ...options, lock: false }, ({ store }) =>
+    requireAllocation(store, handleIdOf(args)),
+  );
 }
 
 /** GC: releases this node's addresses on this network whose attachment is no longer valid. */

@@ -215,7 +215,7 @@ async function reserialised(ctx: HarnessContext): Promise<Outcome> {
   ] as const) {
     const attempt = await attach(ctx, conf, { stdin, label });
     if (!attempt.ok) return attempt.outcome;
-    digests.push(digest(attempt.att.result, ctx.confs.isDefault));
+    digests.push(digest(attempt.att.result, ctx.confs.harnessOwned));
     await detach(ctx, attempt.att);
   }
   return digests[0] === digests[1] ? pass() : fail(`results differ: ${digests.join(' vs ')}`);

@@ -55,7 +55,7 @@ async function verbTour(ctx: HarnessContext): Promise<void> {
         note: 'tour CHECK',
       });
     }
-    if (ctx.kind === 'ipam' && ctx.confs.isDefault) {
+    if (ctx.kind === 'ipam' && ctx.confs.harnessOwned) {
       // The range holds one address: this ADD must fail after input validation.
       const second = await attach(ctx, JSON.parse(att.stdin) as Record<string, unknown>, {
         env: { CNI_CONTAINERID: newContainerId() },
@@ -72,7 +72,7 @@ async function verbTour(ctx: HarnessContext): Promise<void> {
   }
   if (ctx.supported.includes('1.1.0')) {
     const env = { CNI_CONTAINERID: '', CNI_NETNS: '', CNI_IFNAME: '' };
-    const verbs = ctx.confs.isDefault ? ['STATUS', 'GC'] : ['STATUS'];
+    const verbs = ctx.confs.harnessOwned ? ['STATUS', 'GC'] : ['STATUS'];
     for (const cmd of verbs) {
       await ctx.runner.run({
         env: cniEnv(ctx, cmd, env),

@@ -170,7 +170,7 @@ async function gcStatusEnv(ctx: HarnessContext): Promise<Outcome> {
   }
   const problems: (string | undefined)[] = [];
   // GC without attachment keys should release nothing, but only risk it on our own private store.
-  const verbs = ctx.confs.isDefault ? ['STATUS', 'GC'] : ['STATUS'];
+  const verbs = ctx.confs.harnessOwned ? ['STATUS', 'GC'] : ['STATUS'];
   for (const cmd of verbs) {
     const r = await ctx.runner.run({
       env: cniEnv(ctx, cmd, { CNI_CONTAINERID: '', CNI_NETNS: '', CNI_IFNAME: '' }),

@@ -1,33 +1,17 @@
-import type { PluginHandlers } from '../../lib/cni/dispatcher';
-import { CniError, ErrorCode } from '../../lib/cni/errors';
-import type { NetConf } from '../../lib/cni/netconf';
-import { notImplemented } from '../not-implemented';
+import type { ClusterArgs, PluginHandlers } from '../../lib/cni/dispatcher';
+import { calicoAdd } from './add';
+import { calicoCheck } from './check';
+import { requireIpamType } from './context';
+import { calicoDel } from './del';
+import { forwardToIpam } from './ipam-client';
 
-/** The main plugin needs an IPAM plugin to get addresses from (checklist B31: code 7). */
-export function requireIpamType(netConf: NetConf): string {
-  if (netConf.ipamType === undefined) {
-    throw new CniError(
-      ErrorCode.invalidNetworkConfig,
-      'invalid network config: ipam.type is required',
-    );
-  }
-  return netConf.ipamType;
-}
-
-/** calico's verbs. Input is validated exactly as it will be once networking lands. */
+/** calico's verbs; GC and STATUS belong to its IPAM plugin (spec 1.1 forwarding). */
 export const calicoHandlers: PluginHandlers = {
-  add: ({ netConf }) => {
-    requireIpamType(netConf);
-    return notImplemented('calico', 'ADD');
-  },
-  del: ({ netConf }) => {
-    requireIpamType(netConf);
-    return notImplemented('calico', 'DEL');
-  },
-  check: ({ netConf }) => {
-    requireIpamType(netConf);
-    return notImplemented('calico', 'CHECK');
-  },
-  gc: () => notImplemented('calico', 'GC'),
-  status: () => notImplemented('calico', 'STATUS'),
+  add: calicoAdd,
+  del: calicoDel,
+  check: calicoCheck,
+  gc: (args: ClusterArgs) =>
+    forwardToIpam(args, { ipamType: requireIpamType(args.netConf), command: 'GC' }),
+  status: (args: ClusterArgs) =>
+    forwardToIpam(args, { ipamType: requireIpamType(args.netConf), command: 'STATUS' }),
 };

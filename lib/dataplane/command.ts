@@ -1,0 +1,167 @@
+import { spawn } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { constants as osConstants } from 'node:os';
+import { CniError, ErrorCode } from '../cni/errors';
+
+// Every process the dataplane starts goes through here: argv arrays only (never a shell), a hard
+// timeout that SIGKILLs the child, and a counter so that tests can hold the ADD hot path to its
+// budget of spawns.
+
+/** What one finished command printed, and how it exited. */
+export interface CommandOutput {
+  /** Exit status; 128 + n style when a signal (not our timeout) killed it. */
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A command ran past its timeout and was killed (CniError 122). */
+export class CommandTimedOut extends CniError {}
+
+/** How to run one command. */
+export interface CommandOptions {
+  /** Written to the child's stdin, which is then closed (`ip -batch -`). */
+  stdin?: string;
+  /** Kill the child (SIGKILL) after this long and fail with a CniError naming `step`. */
+  timeoutMs: number;
+  /** What the command is for, e.g. `create veth cali123/eth0`; starts every error message. */
+  step: string;
+}
+
+// Runtimes exec plugins with whatever PATH they have (containerd's may lack /usr/sbin), so the
+// usual system directories are searched after PATH.
+const FALLBACK_DIRS = ['/usr/sbin', '/sbin', '/usr/bin', '/bin'];
+const resolved = new Map<string, string>();
+const { signals } = osConstants;
+let spawned = 0;
+
+/** Absolute path of a system tool (`ip`, `nsenter`, `sysctl`), looked up once per process. */
+export function tool(name: 'ip' | 'nsenter' | 'sysctl'): string {
+  const known = resolved.get(name);
+  if (known !== undefined) return known;
+  const dirs = [
+    ...(process.env.PATH ?? '').split(':').filter((d) => d.startsWith('/')),
+    ...FALLBACK_DIRS,
+  ];
+  for (const dir of dirs) {
+    const candidate = `${dir}/${name}`;
+    try {
+      accessSync(candidate, constants.X_OK);
+      resolved.set(name, candidate);
+      return candidate;
+    } catch {
+      // Not here; next directory.
+    }
+  }
+  throw new CniError(
+    ErrorCode.dataplaneFailed,
+    `${name} not found in PATH or ${FALLBACK_DIRS.join(', ')}: install ${name === 'ip' ? 'iproute2' : name === 'nsenter' ? 'util-linux' : 'procps'}`,
+  );
+}
+
+/** How many processes this module has started since the process began (for tests and benches). */
+export function spawnedProcessCount(): number {
+  return spawned;
+}
+
+/** A command line as users would type it, for error messages. */
+export function describeArgv(argv: readonly string[]): string {
+  return argv.map((a) => (/^[\w@%+=:,./-]+$/.test(a) ? a : JSON.stringify(a))).join(' ');
+}
+
+/**
+ * Run `argv` to completion. Resolves with its exit status and output whatever the status; rejects
+ * (CniError 122) only when it cannot be started or runs past `timeoutMs`.
+ */
+export function runCommand(
+  argv: readonly string[],
+  options: CommandOptions,
+): Promise<CommandOutput> {
+  const [file, ...args] = argv;
+  if (file === undefined) throw new Error('runCommand: empty argv');
+  if (options.timeoutMs <= 0) {
+    return Promise.reject(
+      new CommandTimedOut(
+        ErrorCode.dataplaneFailed,
+        `${options.step}: timed out before starting ${describeArgv(argv)}`,
+      ),
+    );
+  }
+  return new Promise((resolve, reject) => {
+    spawned += 1;
+    // LC_ALL=C: iproute2's and the kernel's messages are matched below ("Cannot find device").
+    const child = spawn(file, args, {
+      stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+      env: { PATH: process.env.PATH ?? FALLBACK_DIRS.join(':'), LC_ALL: 'C' },
+    });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let timedOut = false;
+    let failed = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGKILL');
+    }, options.timeoutMs);
+    child.stdout?.on('data', (chunk: Buffer) => out.push(chunk));
+    child.stderr?.on('data', (chunk: Buffer) => err.push(chunk));
+    child.on('error', (e) => {
+      failed = true;
+      clearTimeout(timer);
+      reject(
+        new CniError(
+          ErrorCode.dataplaneFailed,
+          `${options.step}: cannot run ${describeArgv(argv)}: ${e.message}`,
+        ),
+      );
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (failed) return;
+      const stderr = Buffer.concat(err).toString('utf8');
+      if (timedOut) {
+        reject(
+          new CommandTimedOut(
+            ErrorCode.dataplaneFailed,
+            `${options.step}: ${describeArgv(argv)} timed out after ${options.timeoutMs} ms and was killed`,
+            stderr.trim() === '' ? undefined : stderr.trim(),
+          ),
+        );
+        return;
+      }
+      resolve({
+        code: code ?? 128 + (signal === null ? 0 : signals[signal]),
+        stdout: Buffer.concat(out).toString('utf8'),
+        stderr,
+      });
+    });
+    if (child.stdin !== null) {
+      // A child that exits before reading all of stdin gives EPIPE; its exit status tells the story.
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(options.stdin);
+    }
+  });
+}
+
+/** A monotonic deadline shared by all the steps of one operation. */
+export class Deadline {
+  private readonly end: number;
+
+  constructor(readonly totalMs: number) {
+    this.end = now() + totalMs;
+  }
+
+  /** Milliseconds left (never negative). */
+  remaining(): number {
+    return Math.max(0, this.end - now());
+  }
+}
+
+// process.hrtime, not performance.now(): the latter loads perf_hooks on every plugin start.
+function now(): number {
+  return Number(process.hrtime.bigint()) / 1e6;
+}
+
+/** Resolves after `ms` milliseconds. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,157 @@
+import { CniError, ErrorCode } from '../cni/errors';
+import { describeArgv, runCommand, tool } from './command';
+
+// One `ip -batch -` process runs many iproute2 commands: a process per command would cost a
+// fork+exec (and, inside a netns, an nsenter) each. Batch lines are tokenised by iproute2 on
+// whitespace, with quotes and a leading `#` being special, so only validated interface names and
+// addresses are ever interpolated into them (names.ts).
+
+/** One line of a batch. */
+export interface BatchCommand {
+  /** The iproute2 command without the leading `ip`, e.g. `link set dev eth0 up`. */
+  command: string;
+  /** A `show` command: under `-j` it prints exactly one JSON line on success. */
+  prints?: boolean;
+}
+
+/** What became of one line. */
+export type LineOutcome =
+  | { status: 'ok'; output: string | undefined }
+  | { status: 'failed'; error: string }
+  | { status: 'not-run' };
+
+/** The outcome of every line, in order. */
+export interface BatchOutcome {
+  lines: LineOutcome[];
+  /** iproute2's whole stderr. */
+  stderr: string;
+  /** The argv that ran, for messages. */
+  argv: readonly string[];
+}
+
+/** Where and how to run a batch. */
+export interface BatchOptions {
+  /** Run inside this network namespace (through `nsenter --net=`); the caller's when absent. */
+  netns?: string | undefined;
+  /** `-force`: keep going after a failed line (every line's outcome is then known). */
+  force?: boolean;
+  /** `-6` for commands whose family iproute2 cannot infer (`route show <v6 prefix>`). */
+  family?: 4 | 6;
+  timeoutMs: number;
+  step: string;
+}
+
+/** The argv of a batch; `ip -n` only takes names under /var/run/netns, so paths go via nsenter. */
+export function batchArgv(
+  options: Omit<BatchOptions, 'timeoutMs' | 'step'>,
+  json: boolean,
+): string[] {
+  const ip = [tool('ip')];
+  if (options.family !== undefined) ip.push(`-${options.family}`);
+  if (json) ip.push('-j');
+  if (options.force === true) ip.push('-force');
+  ip.push('-batch', '-');
+  return options.netns === undefined ? ip : [tool('nsenter'), `--net=${options.netns}`, ...ip];
+}
+
+/** Run `commands` in one iproute2 process. Never throws for a failed line: see `lines`. */
+export async function ipBatch(
+  commands: readonly BatchCommand[],
+  options: BatchOptions,
+): Promise<BatchOutcome> {
+  const json = commands.some((c) => c.prints === true);
+  const argv = batchArgv(options, json);
+  const result = await runCommand(argv, {
+    stdin: commands.map((c) => `${c.command}\n`).join(''),
+    timeoutMs: options.timeoutMs,
+    step: options.step,
+  });
+  return {
+    lines: assignOutcomes(commands, result, options.force === true),
+    stderr: result.stderr,
+    argv,
+  };
+}
+
+/**
+ * Attribute iproute2's output to the lines of a batch: `Command failed -:N` closes the messages
+ * of line N; each successful `show` line owns one stdout line; without `-force` nothing runs
+ * after the first failure. A non-zero exit without any such marker (nsenter could not enter the
+ * namespace, ip crashed) fails the whole batch.
+ */
+export function assignOutcomes(
+  commands: readonly BatchCommand[],
+  result: { code: number; stdout: string; stderr: string },
+  force: boolean,
+): LineOutcome[] {
+  const failures = parseBatchFailures(result.stderr);
+  if (result.code !== 0 && failures.size === 0) {
+    const error = result.stderr.trim() || `exit status ${result.code}`;
+    return commands.map((_, i) => (i === 0 ? { status: 'failed', error } : { status: 'not-run' }));
+  }
+  const stdout = result.stdout.split('\n').filter((l) => l.trim() !== '');
+  let next = 0;
+  let stopped = false;
+  return commands.map((c, i): LineOutcome => {
+    if (stopped) return { status: 'not-run' };
+    const error = failures.get(i + 1);
+    if (error !== undefined) {
+      if (!force) stopped = true;
+      return { status: 'failed', error };
+    }
+    if (c.prints !== true) return { status: 'ok', output: undefined };
+    const output = stdout[next];
+    next += 1;
+    return { status: 'ok', output };
+  });
+}
+
+/** Line number (1-based) → iproute2's messages for it, from a batch's stderr. */
+export function parseBatchFailures(stderr: string): Map<number, string> {
+  const failures = new Map<number, string>();
+  let pending: string[] = [];
+  for (const line of stderr.split('\n')) {
+    const marker = /^Command failed (?:-|\S+):(\d+)$/.exec(line.trim());
+    if (marker?.[1] !== undefined) {
+      failures.set(Number(marker[1]), pending.join('; ') || 'failed without a message');
+      pending = [];
+    } else if (line.trim() !== '') {
+      pending.push(line.trim());
+    }
+  }
+  return failures;
+}
+
+/** The first line that did not succeed, with its index. */
+export function firstFailure(outcome: BatchOutcome): { index: number; error: string } | undefined {
+  for (const [index, line] of outcome.lines.entries()) {
+    if (line.status === 'failed') return { index, error: line.error };
+  }
+  return undefined;
+}
+
+/** CniError 122 for a failed batch line: the step, the command and iproute2's own words. */
+export function batchLineError(
+  step: string,
+  commands: readonly BatchCommand[],
+  outcome: BatchOutcome,
+  failure: { index: number; error: string },
+): CniError {
+  const command = commands[failure.index]?.command ?? '?';
+  return new CniError(
+    ErrorCode.dataplaneFailed,
+    `${step}: "ip ${command}" failed: ${failure.error}`,
+    describeArgv(outcome.argv),
+  );
+}
+
+/** Throw unless every line succeeded; returns the outputs of the printing lines by index. */
+export function requireAllOk(
+  step: string,
+  commands: readonly BatchCommand[],
+  outcome: BatchOutcome,
+): (string | undefined)[] {
+  const failure = firstFailure(outcome);
+  if (failure !== undefined) throw batchLineError(step, commands, outcome, failure);
+  return outcome.lines.map((l) => (l.status === 'ok' ? l.output : undefined));
+}

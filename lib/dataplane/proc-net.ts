@@ -1,0 +1,77 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { CniError, ErrorCode } from '../cni/errors';
+
+// The plugin runs in the node's network namespace, and /proc/self/net and /proc/sys/net show the
+// namespace of the reading process: the host side can be read and tuned in-process, without
+// spawning anything. (/sys/class/net shows the namespace of whoever mounted /sys, which is not
+// always ours.)
+
+/** Interface names of the caller's network namespace, from /proc/self/net/dev. */
+export function parseNetDev(text: string): string[] {
+  const names: string[] = [];
+  for (const line of text.split('\n').slice(2)) {
+    const colon = line.indexOf(':');
+    if (colon > 0) names.push(line.slice(0, colon).trim());
+  }
+  return names;
+}
+
+/** True when a link named `name` exists in the caller's network namespace. */
+export function linkExistsHere(name: string): boolean {
+  return parseNetDev(readFileSync('/proc/self/net/dev', 'utf8')).includes(name);
+}
+
+/** One line of /proc/self/net/if_inet6. */
+export interface Inet6Entry {
+  /** 32 lowercase hex digits. */
+  hex: string;
+  ifname: string;
+  /** IFA_F_* flags; 0x40 is tentative (duplicate address detection still running). */
+  flags: number;
+}
+
+/** The IPv6 addresses of the caller's network namespace. */
+export function parseIfInet6(text: string): Inet6Entry[] {
+  const out: Inet6Entry[] = [];
+  for (const line of text.split('\n')) {
+    const f = line.trim().split(/\s+/);
+    const [hex, , , , flags, ifname] = f;
+    if (hex?.length === 32 && flags !== undefined && ifname !== undefined) {
+      out.push({ hex: hex.toLowerCase(), ifname, flags: parseInt(flags, 16) });
+    }
+  }
+  return out;
+}
+
+/** The IPv6 addresses here, or none when IPv6 is disabled in the kernel. */
+export function readIfInet6(): Inet6Entry[] {
+  try {
+    return parseIfInet6(readFileSync('/proc/self/net/if_inet6', 'utf8'));
+  } catch {
+    return [];
+  }
+}
+
+/** A sysctl under /proc/sys/net of the caller's namespace, e.g. `ipv4/conf/cali1/proxy_arp`. */
+export interface Sysctl {
+  key: string;
+  value: string;
+  /** Failure is only reported to `warn` (upstream does the same for proxy_delay and accept_ra). */
+  optional?: boolean;
+}
+
+/** Write each sysctl in order; throws CniError 122 on the first required one that fails. */
+export function writeSysctls(
+  sysctls: readonly Sysctl[],
+  warn: ((message: string) => void) | undefined,
+): void {
+  for (const s of sysctls) {
+    try {
+      writeFileSync(`/proc/sys/net/${s.key}`, s.value);
+    } catch (err: unknown) {
+      const message = `failed to set sysctl net/${s.key}=${s.value}: ${err instanceof Error ? err.message : String(err)}`;
+      if (s.optional !== true) throw new CniError(ErrorCode.dataplaneFailed, message);
+      warn?.(message);
+    }
+  }
+}

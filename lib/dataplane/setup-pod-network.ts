@@ -1,0 +1,384 @@
+import { CniError, ErrorCode } from '../cni/errors';
+import { Deadline, describeArgv, runCommand, sleep, tool } from './command';
+import {
+  batchArgv,
+  batchLineError,
+  ipBatch,
+  requireAllOk,
+  type BatchCommand,
+  type BatchOutcome,
+} from './ip-batch';
+import { describeRoute, parseLinks, parseRoutes } from './ip-json';
+import {
+  assertInterfaceName,
+  HOST_MAC,
+  hostPrefix,
+  IPV4_GATEWAY,
+  IPV6_GATEWAY,
+  ipv6Hex,
+  splitAddresses,
+} from './names';
+import { deleteHostLink } from './host-link';
+import { assertUsableNetns } from './netns';
+import { linkExistsHere, readIfInet6, writeSysctls } from './proc-net';
+import { containerSysctlArgs, hostSysctls } from './sysctls';
+
+// Calico's DoNetworking (calico-behaviour.md §4.1) in four processes on the hot path:
+//   1. ip link add          host end here with the EE MAC, container end in the pod netns
+//      (in-process)         host sysctls under /proc/sys/net
+//   2. nsenter sysctl  ∥ 3. ip -batch (here)
+//      pod forwarding,       host end up (+ eui64 for IPv6), host routes, read the MAC back
+//      accept_dad
+//   4. nsenter ip -batch    container end up, gateway routes, /32 and /128 addresses, its MAC
+// Everything after 1 is undone by deleting the host end (the kernel removes the peer and the
+// host routes with it); nothing else is ever deleted.
+
+/** What to build for one pod. */
+export interface PodNetworkSpec {
+  /** CNI_NETNS: a path to the pod's network namespace. */
+  netns: string;
+  /** CNI_IFNAME, created inside the pod netns. */
+  containerIfName: string;
+  /** The host end, created in the caller's (the node's) namespace. */
+  hostIfName: string;
+  /** MTU of both ends; 0 leaves the kernel default (1500). */
+  mtu: number;
+  /** Bare IPv4/IPv6 addresses, configured as /32 and /128. */
+  addresses: readonly string[];
+  /** container_settings.allow_ip_forwarding: pod forwarding sysctls 1 instead of 0. */
+  allowIpForwarding: boolean;
+  /** Bound on the whole setup (default 20 s); rollback gets its own 5 s. */
+  timeoutMs?: number;
+  /** Receives non-fatal problems (upstream only warns for proxy_delay and accept_ra). */
+  warn?: (message: string) => void;
+}
+
+/** What the result and the WorkloadEndpoint need. */
+export interface PodNetwork {
+  /** The container end's kernel-assigned MAC, lowercase `aa:bb:cc:dd:ee:ff`. */
+  containerMac: string;
+}
+
+const DEFAULT_TIMEOUT_MS = 20_000;
+const ROLLBACK_TIMEOUT_MS = 5_000;
+/** Upstream reads the host MAC back for up to 5 s (udev may rewrite it just after creation). */
+const MAC_RETRY_MS = 5_000;
+/** The host link-local appears once the container end brings the carrier up. */
+const LINK_LOCAL_WAIT_MS = 1_000;
+
+/**
+ * Create and configure the veth pair of one pod. Throws CniError 8 (unusable netns), 120
+ * (CNI_IFNAME already exists; nothing changed), 121 (a host route for a pod address is on another
+ * interface) or 122 (any other step); on failure the veth it created is gone again.
+ */
+export async function setupPodNetwork(spec: PodNetworkSpec): Promise<PodNetwork> {
+  assertInterfaceName('container interface', spec.containerIfName);
+  assertInterfaceName('host interface', spec.hostIfName);
+  if (!Number.isInteger(spec.mtu) || spec.mtu < 0 || spec.mtu > 65535) {
+    throw new CniError(ErrorCode.dataplaneFailed, `MTU ${spec.mtu} is not usable`);
+  }
+  const families = splitAddresses(spec.addresses);
+  assertUsableNetns(spec.netns);
+  // iproute2 reads a `netns` argument without a slash as a name under /var/run/netns, or a PID.
+  if (!spec.netns.startsWith('/')) spec = { ...spec, netns: `${process.cwd()}/${spec.netns}` };
+  const deadline = new Deadline(spec.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+
+  await createVeth(spec, deadline);
+  try {
+    return await configure(spec, families, deadline);
+  } catch (err: unknown) {
+    throw await rolledBack(err, spec.hostIfName);
+  }
+}
+
+async function createVeth(spec: PodNetworkSpec, deadline: Deadline): Promise<void> {
+  const { hostIfName: host, containerIfName: ctr } = spec;
+  if (linkExistsHere(host)) {
+    // A leftover of an earlier sandbox with the same ID prefix (§4.1 step 1). Refuse first if
+    // CNI_IFNAME exists: that ADD must change nothing, not even the stale host link.
+    await refuseExistingContainerLink(spec, deadline);
+    await deleteHostLink(host, { timeoutMs: deadline.remaining(), step: 'delete stale host veth' });
+  }
+  const mtu = spec.mtu > 0 ? ['mtu', String(spec.mtu)] : [];
+  // Setting the MAC at creation makes it NET_ADDR_SET, which udev's MACAddressPolicy leaves alone.
+  const argv = [
+    tool('ip'),
+    'link',
+    'add',
+    host,
+    ...mtu,
+    'address',
+    HOST_MAC,
+    'type',
+    'veth',
+    'peer',
+    'name',
+    ctr,
+    ...mtu,
+    'netns',
+    spec.netns,
+  ];
+  const step = `create veth ${host} with peer ${ctr} in netns ${spec.netns}`;
+  let result;
+  try {
+    result = await runCommand(argv, { timeoutMs: deadline.remaining(), step });
+  } catch (err: unknown) {
+    // Killed on timeout, possibly after the kernel made the pair: we checked the name was free.
+    throw await rolledBack(err, host);
+  }
+  if (result.code === 0) return;
+  // EEXIST: the host name was free a moment ago, so it is CNI_IFNAME inside the pod.
+  if (result.stderr.includes('File exists')) await refuseExistingContainerLink(spec, deadline);
+  throw new CniError(
+    ErrorCode.dataplaneFailed,
+    `${step}: ${describeArgv(argv)} failed: ${result.stderr.trim()}`,
+  );
+}
+
+async function refuseExistingContainerLink(
+  spec: PodNetworkSpec,
+  deadline: Deadline,
+): Promise<void> {
+  const argv = [
+    tool('nsenter'),
+    `--net=${spec.netns}`,
+    tool('ip'),
+    'link',
+    'show',
+    'dev',
+    spec.containerIfName,
+  ];
+  const step = `look for ${spec.containerIfName} in netns ${spec.netns}`;
+  const result = await runCommand(argv, { timeoutMs: deadline.remaining(), step });
+  if (result.code === 0) {
+    throw new CniError(
+      ErrorCode.interfaceExists,
+      `container veth name provided (${spec.containerIfName}) already exists in netns ${spec.netns}`,
+    );
+  }
+  if (!result.stderr.includes('does not exist')) {
+    throw new CniError(
+      ErrorCode.dataplaneFailed,
+      `${step}: ${describeArgv(argv)} failed: ${result.stderr.trim()}`,
+    );
+  }
+}
+
+async function configure(
+  spec: PodNetworkSpec,
+  { v4, v6 }: { v4: string[]; v6: string[] },
+  deadline: Deadline,
+): Promise<PodNetwork> {
+  writeSysctls(hostSysctls(spec.hostIfName, v4.length > 0, v6.length > 0), spec.warn);
+
+  const [container, host] = await Promise.allSettled([
+    containerSysctls(spec, v4.length > 0, v6.length > 0, deadline),
+    hostUp(spec, v4, v6, deadline),
+  ]);
+  if (container.status === 'rejected') throw container.reason;
+  if (host.status === 'rejected') throw host.reason;
+  if (host.value !== HOST_MAC) await pinHostMac(spec.hostIfName, deadline);
+
+  const containerMac = await containerUp(spec, v4, v6, deadline);
+  if (v6.length > 0) await waitForHostLinkLocal(spec.hostIfName, deadline);
+  return { containerMac };
+}
+
+async function containerSysctls(
+  spec: PodNetworkSpec,
+  hasV4: boolean,
+  hasV6: boolean,
+  deadline: Deadline,
+): Promise<void> {
+  const args = containerSysctlArgs(spec.containerIfName, hasV4, hasV6, spec.allowIpForwarding);
+  if (args.length === 0) return;
+  const argv = [tool('nsenter'), `--net=${spec.netns}`, tool('sysctl'), '-q', '-w', ...args];
+  const step = `set sysctls in netns ${spec.netns}`;
+  const result = await runCommand(argv, { timeoutMs: deadline.remaining(), step });
+  if (result.code !== 0) {
+    throw new CniError(
+      ErrorCode.dataplaneFailed,
+      `${step}: ${describeArgv(argv)} failed: ${result.stderr.trim()}`,
+    );
+  }
+}
+
+/** Steps 6 (host half) and 11; resolves with the host end's MAC as read back. */
+async function hostUp(
+  spec: PodNetworkSpec,
+  v4: readonly string[],
+  v6: readonly string[],
+  deadline: Deadline,
+): Promise<string | undefined> {
+  const host = spec.hostIfName;
+  const routes = [...v4, ...v6];
+  const commands: BatchCommand[] = [
+    // The host link-local must be fe80::ecee:eeff:feee:eeee, the pods' gateway, whatever the
+    // node's default addr_gen_mode (stable-privacy would derive another).
+    ...(v6.length > 0 ? [{ command: `link set dev ${host} addrgenmode eui64` }] : []),
+    { command: `link set dev ${host} up` },
+    ...routes.map((ip) => ({
+      command: `route add ${hostPrefix(ip)} dev ${host}${v4.includes(ip) ? ' scope link' : ''}`,
+    })),
+    { command: `link show dev ${host}`, prints: true },
+  ];
+  const step = `bring up host veth ${host} and add its routes`;
+  // -force: every route's fate is known, so an EEXIST can be told apart from our own route.
+  const outcome = await ipBatch(commands, { force: true, timeoutMs: deadline.remaining(), step });
+  const firstRoute = commands.length - 1 - routes.length;
+  const clashes: string[] = [];
+  for (const [index, line] of outcome.lines.entries()) {
+    if (line.status !== 'failed') continue;
+    const route = index >= firstRoute ? routes[index - firstRoute] : undefined;
+    if (route !== undefined && line.error.includes('File exists')) clashes.push(route);
+    else throw batchLineError(step, commands, outcome, { index, error: line.error });
+  }
+  if (clashes.length > 0) await checkRouteOwners(host, clashes, outcome, deadline);
+  const shown = outcome.lines.at(-1);
+  return parseLinks(shown?.status === 'ok' ? shown.output : undefined)[0]?.address;
+}
+
+/**
+ * A host route for the pod address already exists. On this veth it is fine (Felix may have been
+ * quicker); anywhere else it is the duplicate-IP symptom (calico#3940, #8180, #11755): name both.
+ */
+async function checkRouteOwners(
+  host: string,
+  clashes: readonly string[],
+  addOutcome: BatchOutcome,
+  deadline: Deadline,
+): Promise<void> {
+  for (const family of [4, 6] as const) {
+    const ips = clashes.filter((ip) => (family === 6) === ip.includes(':'));
+    if (ips.length === 0) continue;
+    const commands = ips.map((ip) => ({ command: `route show ${hostPrefix(ip)}`, prints: true }));
+    const step = `look up existing host routes for ${ips.join(', ')}`;
+    const outputs = requireAllOk(
+      step,
+      commands,
+      await ipBatch(commands, { family, timeoutMs: deadline.remaining(), step }),
+    );
+    for (const [i, ip] of ips.entries()) {
+      const existing = parseRoutes(outputs[i]);
+      if (existing.some((r) => r.dev === host)) continue;
+      const dst = hostPrefix(ip);
+      const mine = `route (Dst: ${dst}${family === 4 ? ', Scope: link' : ''})`;
+      const theirs =
+        existing.length === 0
+          ? 'a route that vanished before it could be read'
+          : existing
+              .map((r) =>
+                r.dev === undefined
+                  ? `route (${describeRoute(r)})`
+                  : `route (Dst: ${dst}${r.scope === undefined ? '' : `, Scope: ${r.scope}`}, Iface: ${r.dev})`,
+              )
+              .join(', ');
+      throw new CniError(
+        ErrorCode.hostRouteConflict,
+        `error adding host side routes for interface: ${host}, error: ${mine} already exists for an interface other than '${host}': ${theirs}`,
+        describeArgv(addOutcome.argv),
+      );
+    }
+  }
+}
+
+/** Set the EE MAC again until it reads back (udev may have raced us just after creation). */
+async function pinHostMac(host: string, deadline: Deadline): Promise<void> {
+  const until = Math.min(deadline.remaining(), MAC_RETRY_MS);
+  const budget = new Deadline(until);
+  const commands: BatchCommand[] = [
+    { command: `link set dev ${host} address ${HOST_MAC}` },
+    { command: `link show dev ${host}`, prints: true },
+  ];
+  const step = `set MAC ${HOST_MAC} on host veth ${host}`;
+  let seen: string | undefined;
+  do {
+    const outputs = requireAllOk(
+      step,
+      commands,
+      await ipBatch(commands, { timeoutMs: budget.remaining(), step }),
+    );
+    seen = parseLinks(outputs[1])[0]?.address;
+    if (seen === HOST_MAC) return;
+    await sleep(50);
+  } while (budget.remaining() > 0);
+  throw new CniError(
+    ErrorCode.dataplaneFailed,
+    `${step}: the MAC still reads ${seen ?? 'nothing'} after ${until} ms`,
+  );
+}
+
+/** Steps 6 (container half), 7, 8 and 9; resolves with the container end's MAC. */
+async function containerUp(
+  spec: PodNetworkSpec,
+  v4: readonly string[],
+  v6: readonly string[],
+  deadline: Deadline,
+): Promise<string> {
+  const ctr = spec.containerIfName;
+  const commands: BatchCommand[] = [
+    { command: `link set dev ${ctr} up` },
+    // No connected subnet route: everything goes to the host end, which answers ARP by proxy.
+    ...(v4.length > 0
+      ? [
+          { command: `route add ${IPV4_GATEWAY}/32 dev ${ctr} scope link` },
+          { command: `route add default via ${IPV4_GATEWAY} dev ${ctr}` },
+        ]
+      : []),
+    ...(v6.length > 0 ? [{ command: `route add ::/0 via ${IPV6_GATEWAY} dev ${ctr}` }] : []),
+    ...[...v4, ...v6].map((ip) => ({ command: `addr add ${hostPrefix(ip)} dev ${ctr}` })),
+    { command: `link show dev ${ctr}`, prints: true },
+  ];
+  const step = `configure ${ctr} in netns ${spec.netns}`;
+  const outputs = requireAllOk(
+    step,
+    commands,
+    await ipBatch(commands, { netns: spec.netns, timeoutMs: deadline.remaining(), step }),
+  );
+  const mac = parseLinks(outputs.at(-1))[0]?.address;
+  if (mac === undefined) {
+    throw new CniError(
+      ErrorCode.dataplaneFailed,
+      `${step}: could not read the MAC of ${ctr}`,
+      describeArgv(batchArgv({ netns: spec.netns }, true)),
+    );
+  }
+  return mac.toLowerCase();
+}
+
+/**
+ * The pods' IPv6 gateway is the host end's link-local, created when the carrier comes up; wait
+ * for it as upstream does (reading /proc, no process), so the pod can route when ADD returns.
+ */
+async function waitForHostLinkLocal(host: string, deadline: Deadline): Promise<void> {
+  const want = ipv6Hex(IPV6_GATEWAY);
+  const budget = new Deadline(Math.min(deadline.remaining(), LINK_LOCAL_WAIT_MS));
+  for (;;) {
+    if (readIfInet6().some((a) => a.ifname === host && a.hex === want)) return;
+    if (budget.remaining() <= 0) break;
+    await sleep(10);
+  }
+  throw new CniError(
+    ErrorCode.dataplaneFailed,
+    `failed to get IPv6 addresses for host side of the pod interface: ${host} has no ${IPV6_GATEWAY} after ${budget.totalMs} ms`,
+  );
+}
+
+/** Undo createVeth: delete the host end (and with it the peer and the host routes). */
+async function rolledBack(err: unknown, host: string): Promise<unknown> {
+  try {
+    if (linkExistsHere(host)) {
+      await deleteHostLink(host, { timeoutMs: ROLLBACK_TIMEOUT_MS, step: 'roll back' });
+    }
+    return err;
+  } catch (rollbackErr: unknown) {
+    const extra = `and the rollback failed: ${rollbackErr instanceof Error ? rollbackErr.message : String(rollbackErr)}`;
+    if (err instanceof CniError) {
+      return new CniError(err.code, err.message, [err.details, extra].filter(Boolean).join('; '));
+    }
+    return new CniError(
+      ErrorCode.dataplaneFailed,
+      `${err instanceof Error ? err.message : String(err)} ${extra}`,
+    );
+  }
+}

@@ -1,0 +1,68 @@
+import { loggerFromNetConf, type Logger } from '../../lib/calico/logger';
+import {
+  parseMainNetConf,
+  requireNodenameFile,
+  type MainNetConf,
+} from '../../lib/calico/main-netconf';
+import { determineNodeName } from '../../lib/calico/node-name';
+import type { CmdArgs } from '../../lib/cni/dispatcher';
+import { CniError, ErrorCode } from '../../lib/cni/errors';
+import type { NetConf } from '../../lib/cni/netconf';
+import { etcdSettings } from '../../lib/datastore/config';
+import { datastoreErrorToCni } from '../../lib/datastore/errors';
+import type { Kv } from '../../lib/datastore/kv';
+import { openKv } from '../../lib/datastore/open-kv';
+import { identify, type Identity } from './identity';
+
+/** Everything ADD, DEL and CHECK derive from the arguments before they act. */
+export interface CalicoContext {
+  args: CmdArgs;
+  conf: MainNetConf;
+  ipamType: string;
+  node: string;
+  identity: Identity;
+  log: Logger;
+}
+
+/** The main plugin needs an IPAM plugin to get addresses from (checklist B31: code 7). */
+export function requireIpamType(netConf: NetConf): string {
+  if (netConf.ipamType === undefined) {
+    throw new CniError(
+      ErrorCode.invalidNetworkConfig,
+      'invalid network config: ipam.type is required',
+    );
+  }
+  return netConf.ipamType;
+}
+
+/** Parses and checks everything that needs neither the datastore nor the dataplane. */
+export async function calicoContext(args: CmdArgs): Promise<CalicoContext> {
+  const log = loggerFromNetConf(args.netConf.raw, { tag: 'calico' });
+  const ipamType = requireIpamType(args.netConf);
+  const conf = parseMainNetConf(args.netConf.raw);
+  requireNodenameFile(args.netConf.raw);
+  const { name: node } = determineNodeName(args.netConf.raw);
+  const identity = await identify({
+    node,
+    containerId: args.containerId,
+    ifName: args.ifName,
+    args: args.args,
+    interfacePrefix: args.env.FELIX_INTERFACEPREFIX,
+  });
+  return { args, conf, ipamType, node, identity, log };
+}
+
+/** Runs `work` with an etcd client for this invocation; datastore errors become CNI errors. */
+export async function withDatastore<T>(
+  ctx: CalicoContext,
+  work: (kv: Kv) => Promise<T>,
+): Promise<T> {
+  const kv = openKv(etcdSettings(ctx.args.netConf.raw, ctx.args.env));
+  try {
+    return await work(kv);
+  } catch (err) {
+    throw datastoreErrorToCni(err);
+  } finally {
+    kv.close();
+  }
+}

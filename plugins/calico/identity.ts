@@ -1,0 +1,84 @@
+import type { CniArgs } from '../../lib/cni/cni-args';
+import { CniError, ErrorCode } from '../../lib/cni/errors';
+
+/** Who the workload is (calico-behaviour.md §1.3, §2.1, §3). */
+export interface Identity {
+  orchestrator: 'cni' | 'k8s';
+  /** The WorkloadEndpoint's namespace: the pod's for k8s, `default` for cni. */
+  namespace: string;
+  /** The pod name (k8s) or the container ID (cni). */
+  workload: string;
+  pod?: string;
+  /** The WorkloadEndpoint name: `<node>-<orchestrator>-<workload>-<endpoint>`, dashes doubled. */
+  endpointName: string;
+  /** The host end of the veth: `cali` + 11 hex or container-ID characters. */
+  hostVeth: string;
+}
+
+/**
+ * The workload's identity: Kubernetes when CNI_ARGS carries both K8S_POD_NAMESPACE and
+ * K8S_POD_NAME (k8s), else a plain CNI container in namespace `default`.
+ */
+export async function identify(options: {
+  node: string;
+  containerId: string;
+  ifName: string;
+  args: CniArgs;
+  /** FELIX_INTERFACEPREFIX: its first entry replaces `cali` in k8s veth names. */
+  interfacePrefix?: string | undefined;
+}): Promise<Identity> {
+  const { node, containerId, ifName, args } = options;
+  const hostVeth = await hostVethName(options);
+  const ns = args.k8sPodNamespace;
+  const pod = args.k8sPodName;
+  if (ns !== undefined && pod !== undefined) {
+    return {
+      orchestrator: 'k8s',
+      namespace: ns,
+      workload: pod,
+      pod,
+      endpointName: endpointName([node, 'k8s', pod, ifName]),
+      hostVeth,
+    };
+  }
+  return {
+    orchestrator: 'cni',
+    namespace: 'default',
+    workload: containerId,
+    endpointName: endpointName([node, 'cni', containerId, ifName]),
+    hostVeth,
+  };
+}
+
+/**
+ * The host end of the veth (§3): `cali` + the first 11 characters of the container ID, or for a
+ * pod the prefix (FELIX_INTERFACEPREFIX's first entry, default `cali`) + the first 11 hex digits of
+ * sha1(`<namespace>.<pod>`). Needs no node name, so DEL can clean up before anything else.
+ */
+export async function hostVethName(options: {
+  containerId: string;
+  args: CniArgs;
+  interfacePrefix?: string | undefined;
+}): Promise<string> {
+  const { k8sPodNamespace: ns, k8sPodName: pod } = options.args;
+  if (ns === undefined || pod === undefined) {
+    // Two container IDs sharing their first 11 characters collide here, as upstream.
+    return `cali${options.containerId.slice(0, 11)}`;
+  }
+  const prefix = options.interfacePrefix?.split(',')[0]?.trim() || 'cali';
+  const { createHash } = await import('node:crypto');
+  return `${prefix}${createHash('sha1').update(`${ns}.${pod}`).digest('hex').slice(0, 11)}`;
+}
+
+/** Joins segments with `-` after doubling the dashes inside each (libcalico-go names). */
+export function endpointName(segments: readonly string[]): string {
+  for (const segment of segments) {
+    if (segment === '' || segment.startsWith('-') || segment.endsWith('-')) {
+      throw new CniError(
+        ErrorCode.invalidNetworkConfig,
+        `cannot name the WorkloadEndpoint: segment ${JSON.stringify(segment)} is empty or starts or ends with "-"`,
+      );
+    }
+  }
+  return segments.map((s) => s.replaceAll('-', '--')).join('-');
+}
