@@ -276,15 +276,56 @@ describeAsRoot('calico plugin on a node netns with etcd', () => {
     // The interface that was there is untouched.
     expect((await ipJson(busy.name, 'link', 'show', 'eth0'))[0]?.ifname).toBe('eth0');
 
-    // An exhausted pool: the only pool has room for none.
+    // An exhausted pool: the only pool holds one address, and a first pod has it.
     await node.kv.delete('/calico/resources/v3/projectcalico.org/ippools/', { prefix: true });
+    await node.kv.put(
+      '/calico/resources/v3/projectcalico.org/ippools/one',
+      JSON.stringify({
+        kind: 'IPPool',
+        apiVersion: 'projectcalico.org/v3',
+        metadata: { name: 'one' },
+        spec: { cidr: '10.1.9.9/32', blockSize: 32, nodeSelector: 'all()' },
+      }),
+    );
+    const occupant = await topology().pod();
+    ok(
+      await node.calico({
+        command: 'ADD',
+        netns: occupant,
+        containerId: 'occupant',
+        conf: node.conf(),
+      }),
+    );
+    const before = {
+      veths: await nodeVeths(),
+      weps: (await node.keys(WEPS)).size,
+      handles: (await node.keys(HANDLES)).size,
+    };
     const full = await node.calico({
       command: 'ADD',
       netns: pod,
       containerId: 'f5',
       conf: node.conf(),
     });
-    expect(full.json).toMatchObject({ code: 114 });
+    expect(full.code).toBe(1);
+    expect(full.json).toMatchObject({
+      code: 110,
+      msg: expect.stringContaining('10.1.9.9/32') as unknown,
+    });
+    expect({
+      veths: await nodeVeths(),
+      weps: (await node.keys(WEPS)).size,
+      handles: (await node.keys(HANDLES)).size,
+    }).toEqual(before);
+    expect(await allocations()).toBe(1);
+    ok(
+      await node.calico({
+        command: 'DEL',
+        netns: occupant,
+        containerId: 'occupant',
+        conf: node.conf(),
+      }),
+    );
     await expectNothingLeft();
   });
 
@@ -379,6 +420,104 @@ describeAsRoot('calico plugin on a node netns with etcd', () => {
     );
     expect(again).toEqual(first);
     expect(await allocations()).toBe(1);
+  });
+
+  it('programs the routes host-local asks for, and the defaults too only with include_default_routes', async () => {
+    const dataDir = `/tmp/host-local-routes-${node.topology.node.name}`;
+    const ipam = {
+      type: 'host-local',
+      subnet: '10.3.0.0/24',
+      dataDir,
+      routes: [{ dst: '10.123.0.0/16' }],
+    };
+    const podRoutes = async (pod: Netns): Promise<string[]> =>
+      (await ipJson(pod.name, 'route', 'show')).map((r) => String(r.dst)).sort();
+    const a = await topology().pod();
+    const ra = ok(
+      await node.calico({
+        command: 'ADD',
+        netns: a,
+        containerId: 'rt-a',
+        conf: node.conf({ ipam }),
+      }),
+    );
+    expect(await podRoutes(a)).toEqual(['10.123.0.0/16', '169.254.1.1']);
+    expect(ra.routes).toEqual([{ dst: '10.123.0.0/16' }]);
+    const b = await topology().pod();
+    ok(
+      await node.calico({
+        command: 'ADD',
+        netns: b,
+        containerId: 'rt-b',
+        conf: node.conf({ ipam, extra: { include_default_routes: true } }),
+      }),
+    );
+    expect(await podRoutes(b)).toEqual(['10.123.0.0/16', '169.254.1.1', 'default']);
+  });
+
+  it('k8s: a new sandbox of the same pod gets a new address; DEL of the old one keeps the endpoint', async () => {
+    const cniArgs = 'IgnoreUnknown=1;K8S_POD_NAMESPACE=test;K8S_POD_NAME=web-1;K8S_POD_UID=u1';
+    const conf = node.conf();
+    const first = await topology().pod();
+    const r1 = ok(
+      await node.calico({ command: 'ADD', netns: first, containerId: 'sandbox-x', conf, cniArgs }),
+    );
+    const second = await topology().pod();
+    const r2 = ok(
+      await node.calico({ command: 'ADD', netns: second, containerId: 'sandbox-y', conf, cniArgs }),
+    );
+    expect(podIp(r2)).not.toBe(podIp(r1));
+    const wepKey = `${WEPS}test/node--1-k8s-web--1-eth0`;
+    const wep = (await node.keys(WEPS)).get(wepKey);
+    expect(wep).toMatchObject({
+      metadata: {
+        labels: { 'projectcalico.org/orchestrator': 'k8s', 'projectcalico.org/namespace': 'test' },
+      },
+      spec: {
+        orchestrator: 'k8s',
+        pod: 'web-1',
+        containerID: 'sandbox-y',
+        ipNetworks: [`${podIp(r2)}/32`],
+      },
+    });
+    expect((r2.interfaces as { name: string }[])[0]?.name).toMatch(/^cali[0-9a-f]{11}$/);
+    expect(
+      await node.calico({ command: 'DEL', netns: first, containerId: 'sandbox-x', conf, cniArgs }),
+    ).toMatchObject({ code: 0 });
+    expect((await node.keys(WEPS)).get(wepKey)).toMatchObject({
+      spec: { containerID: 'sandbox-y' },
+    });
+    expect(await topology().ping(second, NODE_UPLINK_IP)).toBe(true);
+    expect(
+      await node.calico({ command: 'DEL', netns: second, containerId: 'sandbox-y', conf, cniArgs }),
+    ).toMatchObject({ code: 0 });
+    await expectNothingLeft();
+  });
+
+  it('DEL with etcd unreachable removes the veth, fails with code 11, and a retry releases', async () => {
+    const pod = await topology().pod();
+    ok(await node.calico({ command: 'ADD', netns: pod, containerId: 'down', conf: node.conf() }));
+    const dead = node.conf({
+      extra: { etcd_endpoints: 'http://127.0.0.1:1', etcd_timeout_seconds: 2 },
+    });
+    const started = Date.now();
+    const failed = await node.calico({
+      command: 'DEL',
+      netns: pod,
+      containerId: 'down',
+      conf: dead,
+    });
+    expect(Date.now() - started).toBeLessThan(6_000);
+    expect(failed.json).toMatchObject({
+      code: 11,
+      msg: expect.stringContaining('http://127.0.0.1:1') as unknown,
+    });
+    expect(await nodeVeths()).toEqual([]);
+    expect(await allocations()).toBe(1);
+    expect(
+      await node.calico({ command: 'DEL', netns: pod, containerId: 'down', conf: node.conf() }),
+    ).toMatchObject({ code: 0 });
+    await expectNothingLeft();
   });
 
   it('refuses ADD and DEL with code 11 while the datastore is not ready', async () => {

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The main job, for now: build the two plugin bundles, ask each for VERSION the way libcni does,
-# feed calico the sample conflist's config the way a runtime would (its networking lands in the
-# next issue: until then ADD answers with the stable "not implemented yet" code 101), and run
-# calico-ipam against a private etcd: pods on two nodes get addresses from per-node /26 blocks.
+# feed calico the sample conflist's config the way a runtime would (with a netns that does not
+# exist: refused before anything changes), and run calico-ipam against a private etcd: pods on two
+# nodes get addresses from per-node /26 blocks. The pod-network story end to end is in netns-tests/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/provision.sh >/dev/null
@@ -27,7 +27,7 @@ stdin=$(node -e '
   process.stdout.write(JSON.stringify({ ...list.plugins[0], name: list.name, cniVersion: list.cniVersion }));
 ' "$conflist")
 
-echo "--- ADD with the calico config from the conflist (input validated; networking not implemented yet)"
+echo "--- ADD with the calico config from the conflist into a netns that does not exist (code 8)"
 set +e
 echo "$stdin" | "${runtime_env[@]}" CNI_COMMAND=ADD CNI_CONTAINERID=demo-1 \
   CNI_NETNS=/var/run/netns/demo CNI_IFNAME=eth0 CNI_PATH="$PWD/dist" dist/calico

@@ -33,8 +33,8 @@ export const ErrorCode = {
   statusLimitedConnectivity: 51,
   /** Calico's `-t` datastore connection test failed (same code as upstream). */
   datastoreConnectionFailed: 100,
-  /** A verb this build does not implement yet: stable so that harnesses can recognise it. */
-  notImplemented: 101,
+  // 101 was "not implemented yet" while the verbs were landing; the conformance harness still
+  // treats it as such for plugins under development.
   /** A delegated plugin failed without printing a CNI error object, or could not be run. */
   delegateFailed: 102,
   /** No usable pool has a free address for this node (names the pools). */
@@ -63,8 +63,6 @@ export const ErrorCode = {
   unsupportedConfig: 123,
   /** CHECK found the container's networking different from what ADD set up. */
   checkFailed: 124,
-  /** ClusterInformation says the datastore is not ready (calico/node has not initialised it). */
-  datastoreNotReady: 125,
   /** libcni's ErrInternal: anything that is not a CniError. */
   internal: 999,
 } as const;

@@ -1,4 +1,5 @@
 import { CniError, ErrorCode } from '../cni/errors';
+import { cidrFamily } from '../cni/ip-text';
 import { Deadline, describeArgv, runCommand, sleep, tool } from './command';
 import {
   batchArgv,
@@ -47,6 +48,11 @@ export interface PodNetworkSpec {
   addresses: readonly string[];
   /** container_settings.allow_ip_forwarding: pod forwarding sysctls 1 instead of 0. */
   allowIpForwarding: boolean;
+  /**
+   * Destinations routed through the gateway (169.254.1.1, or the host end's link-local for IPv6);
+   * default: `0.0.0.0/0` and `::/0` for the families the pod has. Calico's custom IPAM routes.
+   */
+  routes?: readonly string[];
   /** Bound on the whole setup (default 20 s); rollback gets its own 5 s. */
   timeoutMs?: number;
   /** Receives non-fatal problems (upstream only warns for proxy_delay and accept_ra). */
@@ -319,13 +325,10 @@ async function containerUp(
   const commands: BatchCommand[] = [
     { command: `link set dev ${ctr} up` },
     // No connected subnet route: everything goes to the host end, which answers ARP by proxy.
-    ...(v4.length > 0
-      ? [
-          { command: `route add ${IPV4_GATEWAY}/32 dev ${ctr} scope link` },
-          { command: `route add default via ${IPV4_GATEWAY} dev ${ctr}` },
-        ]
-      : []),
-    ...(v6.length > 0 ? [{ command: `route add ::/0 via ${IPV6_GATEWAY} dev ${ctr}` }] : []),
+    ...(v4.length > 0 ? [{ command: `route add ${IPV4_GATEWAY}/32 dev ${ctr} scope link` }] : []),
+    ...podRoutes(spec, { v4: v4.length > 0, v6: v6.length > 0 }).map((dst) => ({
+      command: `route add ${dst} via ${dst.includes(':') ? IPV6_GATEWAY : IPV4_GATEWAY} dev ${ctr}`,
+    })),
     ...[...v4, ...v6].map((ip) => ({ command: `addr add ${hostPrefix(ip)} dev ${ctr}` })),
     { command: `link show dev ${ctr}`, prints: true },
   ];
@@ -344,6 +347,27 @@ async function containerUp(
     );
   }
   return mac.toLowerCase();
+}
+
+/**
+ * The gateway routes: the spec's destinations (each a CIDR of a family the pod has, checked
+ * strictly since it goes into an `ip -batch` line), else the default route of each family.
+ */
+function podRoutes(spec: PodNetworkSpec, families: { v4: boolean; v6: boolean }): string[] {
+  const wanted = spec.routes ?? [
+    ...(families.v4 ? ['0.0.0.0/0'] : []),
+    ...(families.v6 ? ['::/0'] : []),
+  ];
+  return wanted.map((dst) => {
+    const family = cidrFamily(dst);
+    if (family === 0 || (family === 4 && !families.v4) || (family === 6 && !families.v6)) {
+      throw new CniError(
+        ErrorCode.invalidNetworkConfig,
+        `route ${JSON.stringify(dst)} is not a CIDR of an address family the pod has`,
+      );
+    }
+    return dst;
+  });
 }
 
 /**

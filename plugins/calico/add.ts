@@ -97,6 +97,10 @@ async function freshAdd(
         netns: args.netns,
       });
     }
+    const routes = podRoutes(ctx, {
+      ipamRoutes: assigned.result.routes.map((r) => r.dst),
+      ipNetworks,
+    });
     const { containerMac } = await setupPodNetwork({
       netns: args.netns,
       containerIfName: args.ifName,
@@ -104,6 +108,7 @@ async function freshAdd(
       mtu: ctx.conf.mtu,
       addresses: ipNetworks.map((n) => n.split('/')[0] ?? n),
       allowIpForwarding: ctx.conf.allowIpForwarding,
+      routes,
     });
     built = true;
     const endpoint = buildEndpoint({
@@ -131,6 +136,7 @@ async function freshAdd(
       netns: args.netns,
       mtu: ctx.conf.mtu,
       ipNetworks,
+      routes,
       prevResult: args.netConf.prevResult,
     });
   } catch (err) {
@@ -161,6 +167,24 @@ async function rollback(
   } catch (err) {
     ctx.log.error(`rollback: releasing the address failed: ${(err as Error).message}`);
   }
+}
+
+/**
+ * The pod's gateway routes: the default route of each family; or the routes a delegated IPAM
+ * (host-local `ipam.routes`) asks for, plus the defaults only with `include_default_routes`
+ * (calico-behaviour.md §5.3). calico-ipam's result carries no routes to honour.
+ */
+function podRoutes(
+  ctx: CalicoContext,
+  options: { ipamRoutes: string[]; ipNetworks: string[] },
+): string[] {
+  const defaults = [
+    ...(options.ipNetworks.some((n) => !n.includes(':')) ? ['0.0.0.0/0'] : []),
+    ...(options.ipNetworks.some((n) => n.includes(':')) ? ['::/0'] : []),
+  ];
+  if (ctx.ipamType === 'calico-ipam' || options.ipamRoutes.length === 0) return defaults;
+  const custom = [...new Set(options.ipamRoutes)];
+  return ctx.conf.includeDefaultRoutes ? [...new Set([...custom, ...defaults])] : custom;
 }
 
 function facts(ctx: CalicoContext): {

@@ -10,6 +10,8 @@ export interface ResultFacts {
   mtu: number;
   /** Pod addresses as /32 or /128. */
   ipNetworks: readonly string[];
+  /** The gateway routes programmed in the pod (default: each family's default route). */
+  routes?: readonly string[];
   /** A chained plugin's result before ours: kept, ours appended (spec 0.3.0+). */
   prevResult?: Result | undefined;
 }
@@ -27,10 +29,12 @@ export function buildResult(facts: ResultFacts): Result {
     { name: facts.ifName, mac: facts.containerMac, mtu: facts.mtu, sandbox: facts.netns },
   ];
   const ips: IpConfig[] = facts.ipNetworks.map((address) => ({ address, interface: offset + 1 }));
-  const routes: Route[] = [
-    ...(facts.ipNetworks.some((a) => !a.includes(':')) ? [{ dst: '0.0.0.0/0' }] : []),
-    ...(facts.ipNetworks.some((a) => a.includes(':')) ? [{ dst: '::/0' }] : []),
-  ];
+  const routes: Route[] = (
+    facts.routes ?? [
+      ...(facts.ipNetworks.some((a) => !a.includes(':')) ? ['0.0.0.0/0'] : []),
+      ...(facts.ipNetworks.some((a) => a.includes(':')) ? ['::/0'] : []),
+    ]
+  ).map((dst) => ({ dst }));
   return {
     interfaces: [...(previous?.interfaces ?? []), ...interfaces],
     ips: [...(previous?.ips ?? []), ...ips],

@@ -1,0 +1,134 @@
+// Pod-start benchmark on a node netns: dist/calico ADD and DEL (calico-ipam in-process, warm etcd
+// relayed into the node) beside Debian's ptp + host-local and bare `node -e 0`, interleaved in one
+// run, each command run as a runtime runs it on that node (`ip netns exec`, PATH and CNI_* only).
+// Usage (root): node --import tsx scripts/bench-calico.ts [--runs N]
+import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { etcdKvRequests } from '../ipam/testing/ipam-binary';
+import { startEtcd } from '../lib/datastore/testing/etcd-server';
+import { CalicoNode } from '../netns-tests/support/calico-node';
+import { Topology, type Netns } from '../netns-tests/support/topology';
+
+const runsFlag = process.argv.indexOf('--runs');
+const runs = runsFlag > 0 ? Number(process.argv[runsFlag + 1]) : 50;
+const root = resolve(__dirname, '..');
+const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** Runs `argv` inside `netns` with `env` and `stdin`; resolves with milliseconds. */
+function timed(
+  netns: string,
+  argv: string[],
+  env: Record<string, string>,
+  stdin: string,
+): Promise<number> {
+  return new Promise((resolvePromise, reject) => {
+    const started = process.hrtime.bigint();
+    const child = spawn('ip', ['netns', 'exec', netns, ...argv], { env: { PATH, ...env } });
+    let out = '';
+    child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+    child.stderr.on('data', () => undefined);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      if (code !== 0)
+        reject(new Error(`${argv.join(' ')} ${env.CNI_COMMAND ?? ''} failed: ${out}`));
+      else resolvePromise(ms);
+    });
+    child.stdin.end(stdin);
+  });
+}
+
+function stats(samples: number[]): { median: number; p90: number; min: number } {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) =>
+    sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
+  return { median: at(0.5), p90: at(0.9), min: sorted[0] ?? NaN };
+}
+
+async function main(): Promise<void> {
+  const etcd = await startEtcd();
+  const topology = await Topology.create();
+  const node = await CalicoNode.create(topology, etcd);
+  const hostLocalDir = `/tmp/bench-host-local-${process.pid}`;
+  try {
+    const calicoConf = JSON.stringify(node.conf());
+    const ptpConf = JSON.stringify({
+      cniVersion: '0.3.1',
+      name: 'bench-ptp',
+      type: 'ptp',
+      ipam: { type: 'host-local', subnet: '10.2.0.0/16', dataDir: hostLocalDir },
+    });
+    const cni = (command: string, id: string, pod: Netns) => ({
+      CNI_COMMAND: command,
+      CNI_CONTAINERID: id,
+      CNI_NETNS: pod.path,
+      CNI_IFNAME: 'eth0',
+      CNI_PATH: `${join(root, 'dist')}:/usr/lib/cni`,
+    });
+    const nodeNs = topology.node.name;
+    const samples: Record<string, number[]> = {
+      'node -e 0': [],
+      'ptp + host-local ADD': [],
+      'ptp + host-local DEL': [],
+      'calico ADD': [],
+      'calico DEL': [],
+    };
+    let addRequests = 0;
+    let delRequests = 0;
+    const calico = join(root, 'dist/calico');
+    // Warm-up: the first block claim, page cache.
+    const warm = await topology.pod();
+    await timed(nodeNs, [calico], cni('ADD', 'warm', warm), calicoConf);
+    await timed(nodeNs, [calico], cni('DEL', 'warm', warm), calicoConf);
+    for (let i = 0; i < runs; i++) {
+      const a = await topology.pod();
+      const b = await topology.pod();
+      samples['node -e 0']?.push(await timed(nodeNs, [process.execPath, '-e', '0'], {}, ''));
+      samples['ptp + host-local ADD']?.push(
+        await timed(nodeNs, ['/usr/lib/cni/ptp'], cni('ADD', `p${i}`, a), ptpConf),
+      );
+      samples['ptp + host-local DEL']?.push(
+        await timed(nodeNs, ['/usr/lib/cni/ptp'], cni('DEL', `p${i}`, a), ptpConf),
+      );
+      const before = await etcdKvRequests(etcd.endpoint);
+      samples['calico ADD']?.push(
+        await timed(nodeNs, [calico], cni('ADD', `c${i}`, b), calicoConf),
+      );
+      const middle = await etcdKvRequests(etcd.endpoint);
+      samples['calico DEL']?.push(
+        await timed(nodeNs, [calico], cni('DEL', `c${i}`, b), calicoConf),
+      );
+      addRequests += middle - before;
+      delRequests += (await etcdKvRequests(etcd.endpoint)) - middle;
+      await topology.remove(a);
+      await topology.remove(b);
+    }
+    const floor = stats(samples['node -e 0'] ?? []).median;
+    console.log(
+      `\n${runs} interleaved runs each in a node netns (ip netns exec), PATH + CNI_* only, warm etcd\n`,
+    );
+    console.log('| command | median ms | p90 ms | min ms | median / node -e 0 |');
+    console.log('|---|---|---|---|---|');
+    for (const [name, values] of Object.entries(samples)) {
+      const s = stats(values);
+      console.log(
+        `| ${name} | ${s.median.toFixed(1)} | ${s.p90.toFixed(1)} | ${s.min.toFixed(1)} | ${(s.median / floor).toFixed(2)} |`,
+      );
+    }
+    console.log(
+      `\ncalico etcd KV requests: ${(addRequests / runs).toFixed(2)} per ADD, ${(delRequests / runs).toFixed(2)} per DEL`,
+    );
+    const ratio = stats(samples['calico ADD'] ?? []).median / floor;
+    console.log(
+      `target: calico ADD median <= 3 x node -e 0 -> ${ratio <= 3 ? 'met' : 'NOT met'} (${ratio.toFixed(2)}x)`,
+    );
+  } finally {
+    await node.close();
+    await topology.destroy();
+    await etcd.stop();
+    rmSync(hostLocalDir, { recursive: true, force: true });
+  }
+}
+
+void main();
