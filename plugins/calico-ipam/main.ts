@@ -1,8 +1,11 @@
 import { binaryMain } from '../binary-main';
+import { lazyHandlers } from '../lazy-handlers';
 import { PRODUCT_VERSION } from '../version';
-import { calicoIpamHandlers } from './handlers';
 
-void binaryMain(calicoIpamHandlers, {
-  binaryName: 'calico-ipam',
-  about: `Calico CNI IPAM ${PRODUCT_VERSION}`,
-});
+void binaryMain(
+  lazyHandlers(async () => (await import('./handlers')).calicoIpamHandlers),
+  {
+    binaryName: 'calico-ipam',
+    about: `Calico CNI IPAM ${PRODUCT_VERSION}`,
+  },
+);
