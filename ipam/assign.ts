@@ -43,6 +43,12 @@ export interface AssignRequest {
   /** Unix time in nanoseconds: attribute timestamps and new blocks' sequence numbers. */
   now: () => bigint;
   random?: () => number;
+  /**
+   * Awaited just before the commit: a check that runs alongside the IPAM reads (calico reads its
+   * endpoint and ClusterInformation meanwhile). If it rejects, nothing is written and the
+   * rejection is the outcome.
+   */
+  gate?: Promise<unknown>;
 }
 
 /** The addresses held by the handle, in CIDR form, and whether they were there already. */
@@ -100,6 +106,7 @@ async function attemptAssign(
     expect: held?.revision ?? 0,
     value: Attempt.grow(held?.value ?? null, ctx.perBlock),
   });
+  await request.gate;
   if (!(await attempt.commit())) return CAS_CONFLICT;
   return { addresses, existing: false, requests: attempt.requests };
 }

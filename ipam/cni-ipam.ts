@@ -34,6 +34,11 @@ export interface SessionOptions {
   kv?: Kv;
 }
 
+/** calico's extras for an in-process ADD: see AssignRequest.gate. */
+export interface AssignOptions extends SessionOptions {
+  gate?: Promise<unknown>;
+}
+
 /**
  * Runs `work` with this host's IPAM lock held (when `lock`), then an etcd client whose time
  * budget starts after the lock ("lock then clock", calico PR #11824), unless the caller lends its
@@ -82,7 +87,7 @@ export async function ipamAdd(args: CmdArgs, options: SessionOptions = {}): Prom
  */
 export function assignForAttachment(
   args: CmdArgs,
-  options: SessionOptions = {},
+  options: AssignOptions = {},
 ): Promise<{ result: Result; existing: boolean }> {
   return session(args, { ...options, lock: true }, async ({ store, node, ipam }) => {
     if (!ipam.assignIpv4 && !ipam.assignIpv6 && args.args.ip === undefined) {
@@ -101,6 +106,7 @@ export function assignForAttachment(
       ...(args.args.ip === undefined ? {} : { specificIp: args.args.ip }),
       ...(args.args.k8sPodNamespace === undefined ? {} : { namespace: args.args.k8sPodNamespace }),
       ...(args.args.k8sPodName === undefined ? {} : { pod: args.args.k8sPodName }),
+      ...(options.gate === undefined ? {} : { gate: options.gate }),
       now: nowNanos,
     });
     const ips = outcome.addresses.map((address) => ({ address }));

@@ -1,13 +1,16 @@
-// Pod-start benchmark on a node netns: dist/calico ADD and DEL (calico-ipam in-process, warm etcd
-// relayed into the node) beside Debian's ptp + host-local and bare `node -e 0`, interleaved in one
-// run, each command run as a runtime runs it on that node (`ip netns exec`, PATH and CNI_* only).
-// Usage (root): node --import tsx scripts/bench-calico.ts [--runs N]
+// Pod-start benchmark on a node netns: dist/calico ADD and DEL (calico-ipam in-process, a warm etcd
+// on the node's loopback, as on a single-node host) beside Debian's ptp + host-local and bare
+// `node -e 0`, interleaved in one run, each command run as a runtime runs it on that node
+// (`ip netns exec`, PATH and CNI_* only). With --relay, etcd runs on the host's loopback and is
+// relayed in, as in the netns tests (two extra userland hops per request).
+// Usage (root): node --import tsx scripts/bench-calico.ts [--runs N] [--relay]
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { etcdKvRequests } from '../ipam/testing/ipam-binary';
+import { etcdKvRequests, rawPool } from '../ipam/testing/ipam-binary';
 import { startEtcd } from '../lib/datastore/testing/etcd-server';
 import { CalicoNode } from '../netns-tests/support/calico-node';
+import { startEtcdInNetns } from '../netns-tests/support/etcd-in-netns';
 import { Topology, type Netns } from '../netns-tests/support/topology';
 
 const runsFlag = process.argv.indexOf('--runs');
@@ -46,13 +49,60 @@ function stats(samples: number[]): { median: number; p90: number; min: number } 
   return { median: at(0.5), p90: at(0.9), min: sorted[0] ?? NaN };
 }
 
+/** etcd for the node: the conf calico gets, a request counter, and a way to stop it all. */
+async function nodeEtcd(
+  topology: Topology,
+): Promise<{
+  conf: Record<string, unknown>;
+  kvRequests: () => Promise<number>;
+  stop: () => Promise<void>;
+}> {
+  if (process.argv.includes('--relay')) {
+    const etcd = await startEtcd();
+    const node = await CalicoNode.create(topology, etcd);
+    return {
+      conf: node.conf(),
+      kvRequests: () => etcdKvRequests(etcd.endpoint),
+      stop: async () => {
+        await node.close();
+        await etcd.stop();
+      },
+    };
+  }
+  const etcd = await startEtcdInNetns(topology.node.name);
+  await etcd.etcdctl(
+    'put',
+    '/calico/resources/v3/projectcalico.org/clusterinformations/default',
+    JSON.stringify({
+      kind: 'ClusterInformation',
+      apiVersion: 'projectcalico.org/v3',
+      metadata: { name: 'default' },
+      spec: { datastoreReady: true },
+    }),
+  );
+  await etcd.etcdctl(
+    'put',
+    '/calico/resources/v3/projectcalico.org/ippools/pool4',
+    rawPool('pool4', '10.1.0.0/16'),
+  );
+  const conf = {
+    cniVersion: '0.3.1',
+    name: 'net1',
+    type: 'calico',
+    etcd_endpoints: etcd.endpoint,
+    nodename: 'node-1',
+    ipam_lock_file: `/tmp/bench-calico-${process.pid}.lock`,
+    ipam: { type: 'calico-ipam' },
+  };
+  return { conf, kvRequests: etcd.kvRequests, stop: etcd.stop };
+}
+
 async function main(): Promise<void> {
-  const etcd = await startEtcd();
   const topology = await Topology.create();
-  const node = await CalicoNode.create(topology, etcd);
+  const etcd = await nodeEtcd(topology);
   const hostLocalDir = `/tmp/bench-host-local-${process.pid}`;
   try {
-    const calicoConf = JSON.stringify(node.conf());
+    const calicoConf = JSON.stringify(etcd.conf);
     const ptpConf = JSON.stringify({
       cniVersion: '0.3.1',
       name: 'bench-ptp',
@@ -91,16 +141,16 @@ async function main(): Promise<void> {
       samples['ptp + host-local DEL']?.push(
         await timed(nodeNs, ['/usr/lib/cni/ptp'], cni('DEL', `p${i}`, a), ptpConf),
       );
-      const before = await etcdKvRequests(etcd.endpoint);
+      const before = await etcd.kvRequests();
       samples['calico ADD']?.push(
         await timed(nodeNs, [calico], cni('ADD', `c${i}`, b), calicoConf),
       );
-      const middle = await etcdKvRequests(etcd.endpoint);
+      const middle = await etcd.kvRequests();
       samples['calico DEL']?.push(
         await timed(nodeNs, [calico], cni('DEL', `c${i}`, b), calicoConf),
       );
       addRequests += middle - before;
-      delRequests += (await etcdKvRequests(etcd.endpoint)) - middle;
+      delRequests += (await etcd.kvRequests()) - middle;
       await topology.remove(a);
       await topology.remove(b);
     }
@@ -124,9 +174,8 @@ async function main(): Promise<void> {
       `target: calico ADD median <= 3 x node -e 0 -> ${ratio <= 3 ? 'met' : 'NOT met'} (${ratio.toFixed(2)}x)`,
     );
   } finally {
-    await node.close();
-    await topology.destroy();
     await etcd.stop();
+    await topology.destroy();
     rmSync(hostLocalDir, { recursive: true, force: true });
   }
 }

@@ -1,8 +1,12 @@
 // Bundles each plugin into one self-contained executable file in dist/ (no node_modules needed).
+// The file is a small loader around the bundle and a V8 code cache made here: a fresh process then
+// skips compiling the bundle (~6 ms of every pod start on a 2-core node). The cache only fits the
+// Node.js/V8 that built it; under another one V8 rejects it and compiles as usual.
 import { build } from 'esbuild';
-import { chmod, mkdir, readFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { Script } from 'node:vm';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { version } = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
@@ -15,8 +19,9 @@ export const BINARIES = {
 await mkdir(join(root, 'dist'), { recursive: true });
 for (const [name, entry] of Object.entries(BINARIES)) {
   const outfile = join(root, 'dist', name);
-  await build({
+  const result = await build({
     entryPoints: [join(root, entry)],
+    write: false,
     outfile,
     bundle: true,
     platform: 'node',
@@ -26,7 +31,9 @@ for (const [name, entry] of Object.entries(BINARIES)) {
     format: 'cjs',
     minify: true,
     legalComments: 'none',
-    banner: { js: '#!/usr/bin/env node' },
+    // import() of node built-ins and etcd3 becomes require(): the bundle runs inside vm.Script,
+    // which has no loader for dynamic imports.
+    supported: { 'dynamic-import': false },
     // The gRPC transport (etcd_transport: "grpc") loads etcd3 at run time; bundling it would cost
     // every start ~28 ms of parsing and it needs its .proto files beside it anyway. Without
     // etcd3 installed, selecting gRPC fails with an error that says to use the JSON gateway.
@@ -34,7 +41,28 @@ for (const [name, entry] of Object.entries(BINARIES)) {
     define: { __CALICO_VERSION__: JSON.stringify(version) },
     logLevel: 'warning',
   });
+  const bundle = result.outputFiles[0]?.text;
+  if (bundle === undefined) throw new Error(`esbuild produced nothing for ${entry}`);
+  await writeFile(outfile, withCodeCache(bundle, name), { mode: 0o755 });
   await chmod(outfile, 0o755);
+}
+
+/** The executable: the bundle as a CommonJS function body, compiled from an embedded code cache. */
+function withCodeCache(bundle, name) {
+  const source = `(function (exports, require, module, __filename, __dirname) {${bundle}\n})`;
+  const filename = `${name}.js`;
+  const cache = new Script(source, { filename }).createCachedData();
+  return [
+    '#!/usr/bin/env node',
+    `// ${name} ${version}: Calico CNI plugin bundle with a V8 code cache for Node ${process.version}.`,
+    '"use strict";',
+    `const { Script } = require("node:vm");`,
+    `const source = ${JSON.stringify(source)};`,
+    `const cachedData = Buffer.from(${JSON.stringify(cache.toString('base64'))}, "base64");`,
+    `new Script(source, { filename: ${JSON.stringify(filename)}, cachedData })`,
+    '  .runInThisContext()(exports, require, module, __filename, __dirname);',
+    '',
+  ].join('\n');
 }
 console.log(
   `built ${Object.keys(BINARIES)

@@ -46,6 +46,11 @@ export interface PodNetworkSpec {
   mtu: number;
   /** Bare IPv4/IPv6 addresses, configured as /32 and /128. */
   addresses: readonly string[];
+  /**
+   * The container end's MAC, chosen by the caller (so it can record it before the link exists);
+   * absent: the kernel's random one.
+   */
+  containerMac?: string;
   /** container_settings.allow_ip_forwarding: pod forwarding sysctls 1 instead of 0. */
   allowIpForwarding: boolean;
   /**
@@ -72,28 +77,76 @@ const MAC_RETRY_MS = 5_000;
 /** The host link-local appears once the container end brings the carrier up. */
 const LINK_LOCAL_WAIT_MS = 1_000;
 
+// Lower-case aa:bb:cc:dd:ee:ff whose first octet has the multicast bit clear.
+const UNICAST_MAC = /^[0-9a-f][02468ace](:[0-9a-f]{2}){5}$/;
+
 /**
  * Create and configure the veth pair of one pod. Throws CniError 8 (unusable netns), 120
  * (CNI_IFNAME already exists; nothing changed), 121 (a host route for a pod address is on another
  * interface) or 122 (any other step); on failure the veth it created is gone again.
  */
 export async function setupPodNetwork(spec: PodNetworkSpec): Promise<PodNetwork> {
+  const link = await createPodLink(spec);
+  return configurePodLink(link, spec);
+}
+
+/** A veth pair made by createPodLink, not configured yet. */
+export interface PodLink {
+  readonly spec: Omit<PodNetworkSpec, 'addresses' | 'routes'>;
+  readonly deadline: Deadline;
+}
+
+/**
+ * The first half of setupPodNetwork: checks and the veth pair, which need no address, so that a
+ * caller can make them while IPAM is still choosing one. Same errors as setupPodNetwork; removes
+ * nothing it did not make.
+ */
+export async function createPodLink(
+  spec: Omit<PodNetworkSpec, 'addresses' | 'routes'>,
+): Promise<PodLink> {
   assertInterfaceName('container interface', spec.containerIfName);
   assertInterfaceName('host interface', spec.hostIfName);
   if (!Number.isInteger(spec.mtu) || spec.mtu < 0 || spec.mtu > 65535) {
     throw new CniError(ErrorCode.dataplaneFailed, `MTU ${spec.mtu} is not usable`);
   }
-  const families = splitAddresses(spec.addresses);
+  if (spec.containerMac !== undefined && !UNICAST_MAC.test(spec.containerMac)) {
+    throw new CniError(
+      ErrorCode.dataplaneFailed,
+      `MAC ${JSON.stringify(spec.containerMac)} is not a unicast MAC`,
+    );
+  }
   assertUsableNetns(spec.netns);
   // iproute2 reads a `netns` argument without a slash as a name under /var/run/netns, or a PID.
   if (!spec.netns.startsWith('/')) spec = { ...spec, netns: `${process.cwd()}/${spec.netns}` };
   const deadline = new Deadline(spec.timeoutMs ?? DEFAULT_TIMEOUT_MS);
+  await createVeth({ ...spec, addresses: [] }, deadline);
+  return { spec, deadline };
+}
 
-  await createVeth(spec, deadline);
+/** The second half: addresses, routes, sysctls; on failure the veth is removed. */
+export async function configurePodLink(
+  link: PodLink,
+  options: Pick<PodNetworkSpec, 'addresses' | 'routes'>,
+): Promise<PodNetwork> {
+  const spec: PodNetworkSpec = {
+    ...link.spec,
+    addresses: options.addresses,
+    ...(options.routes === undefined ? {} : { routes: options.routes }),
+  };
   try {
-    return await configure(spec, families, deadline);
+    return await configure(spec, splitAddresses(spec.addresses), link.deadline);
   } catch (err: unknown) {
     throw await rolledBack(err, spec.hostIfName);
+  }
+}
+
+/** Removes a veth pair made by createPodLink that will not be configured (IPAM failed). */
+export async function removePodLink(link: PodLink): Promise<void> {
+  if (linkExistsHere(link.spec.hostIfName)) {
+    await deleteHostLink(link.spec.hostIfName, {
+      timeoutMs: ROLLBACK_TIMEOUT_MS,
+      step: 'roll back',
+    });
   }
 }
 
@@ -121,6 +174,7 @@ async function createVeth(spec: PodNetworkSpec, deadline: Deadline): Promise<voi
     'name',
     ctr,
     ...mtu,
+    ...(spec.containerMac === undefined ? [] : ['address', spec.containerMac]),
     'netns',
     spec.netns,
   ];
@@ -177,15 +231,20 @@ async function configure(
 ): Promise<PodNetwork> {
   writeSysctls(hostSysctls(spec.hostIfName, v4.length > 0, v6.length > 0), spec.warn);
 
-  const [container, host] = await Promise.allSettled([
+  // IPv4 only: the pod's sysctls, the host end and the pod end are independent, so all three
+  // processes run at once. With IPv6 the pod end must wait for its accept_dad=0.
+  const podEnd = v6.length === 0 ? containerUp(spec, v4, v6, deadline) : undefined;
+  const [container, host, early] = await Promise.allSettled([
     containerSysctls(spec, v4.length > 0, v6.length > 0, deadline),
     hostUp(spec, v4, v6, deadline),
+    podEnd ?? Promise.resolve(undefined),
   ]);
   if (container.status === 'rejected') throw container.reason;
   if (host.status === 'rejected') throw host.reason;
+  if (early.status === 'rejected') throw early.reason;
   if (host.value !== HOST_MAC) await pinHostMac(spec.hostIfName, deadline);
 
-  const containerMac = await containerUp(spec, v4, v6, deadline);
+  const containerMac = early.value ?? (await containerUp(spec, v4, v6, deadline));
   if (v6.length > 0) await waitForHostLinkLocal(spec.hostIfName, deadline);
   return { containerMac };
 }

@@ -72,7 +72,7 @@ export async function readEndpointState(
 export async function writeEndpoint(
   kv: Kv,
   options: { endpoint: WorkloadEndpoint; revision: number; profile?: Profile },
-): Promise<void> {
+): Promise<StoredEndpoint> {
   const { endpoint, profile } = options;
   const key = workloadEndpointKey(endpoint.metadata.namespace ?? 'default', endpoint.metadata.name);
   const compare: Compare[] = [
@@ -85,12 +85,11 @@ export async function writeEndpoint(
     compare.push({ key: pkey, target: 'version', result: 'equal', value: 0 });
     success.push({ op: 'put', key: pkey, value: encodeProfile(profile) });
   }
-  const { succeeded } = await kv.txn({ compare, success, failure: [] });
-  if (succeeded) return;
+  const { succeeded, revision } = await kv.txn({ compare, success, failure: [] });
+  if (succeeded) return { value: endpoint, revision };
   if (profile !== undefined) {
     // Someone may have created the Profile meanwhile: that is fine, write the endpoint alone.
-    await writeEndpoint(kv, { endpoint, revision: options.revision });
-    return;
+    return writeEndpoint(kv, { endpoint, revision: options.revision });
   }
   throw new CniError(
     ErrorCode.tryAgainLater,

@@ -6,8 +6,11 @@ import type { Kv } from '../../lib/datastore/kv';
 
 /** The IPAM plugin named by `ipam.type`, run in-process or by exec; same contract either way. */
 export interface IpamClient {
-  /** The addresses, and whether the container already held them (then never release on failure). */
-  add: () => Promise<{ result: Result; existing: boolean }>;
+  /**
+   * The addresses, and whether the container already held them (then never release on failure).
+   * Nothing is written unless `gate` resolves: in-process, the IPAM reads overlap it.
+   */
+  add: (gate: Promise<unknown>) => Promise<{ result: Result; existing: boolean }>;
   release: () => Promise<void>;
   check: () => Promise<void>;
 }
@@ -17,20 +20,21 @@ export function ipamClient(args: CmdArgs, options: { ipamType: string; kv: Kv })
   if (options.ipamType === 'calico-ipam') {
     const shared = { kv: options.kv };
     return {
-      add: () => assignForAttachment(args, shared),
+      add: (gate) => assignForAttachment(args, { ...shared, gate }),
       release: () => ipamDel(args, shared),
       check: () => ipamCheck(args, shared),
     };
   }
   const delegate = delegateOptions(args);
   return {
-    add: async () => ({
-      result: await delegateAdd(options.ipamType, {
-        ...delegate,
-        cniVersion: args.netConf.cniVersion,
-      }),
-      existing: false,
-    }),
+    add: async (gate) => {
+      await gate;
+      const cniVersion = args.netConf.cniVersion;
+      return {
+        result: await delegateAdd(options.ipamType, { ...delegate, cniVersion }),
+        existing: false,
+      };
+    },
     release: () => delegateCommand(options.ipamType, 'DEL', delegate),
     check: () => delegateCommand(options.ipamType, 'CHECK', delegate),
   };
