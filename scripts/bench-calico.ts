@@ -50,9 +50,7 @@ function stats(samples: number[]): { median: number; p90: number; min: number } 
 }
 
 /** etcd for the node: the conf calico gets, a request counter, and a way to stop it all. */
-async function nodeEtcd(
-  topology: Topology,
-): Promise<{
+async function nodeEtcd(topology: Topology): Promise<{
   conf: Record<string, unknown>;
   kvRequests: () => Promise<number>;
   stop: () => Promise<void>;
