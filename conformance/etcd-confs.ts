@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { rawKv, rawPool } from '../ipam/testing/ipam-binary';
+import { rawKv, rawPool, READY_CLUSTER_INFORMATION } from '../ipam/testing/ipam-binary';
 import { etcdMissingReason, startEtcd } from '../lib/datastore/testing/etcd-server';
 import { relayEtcd } from '../netns-tests/support/etcd-relay';
 import { catchSignals } from './cleanup';
@@ -17,12 +17,6 @@ import {
 
 const WEPS_PREFIX = '/calico/resources/v3/projectcalico.org/workloadendpoints/';
 const CLUSTER_INFORMATION = '/calico/resources/v3/projectcalico.org/clusterinformations/default';
-const READY = JSON.stringify({
-  kind: 'ClusterInformation',
-  apiVersion: 'projectcalico.org/v3',
-  metadata: { name: 'default' },
-  spec: { datastoreReady: true },
-});
 
 /** The one pool, as calicoctl would store it. */
 export const POOL_KEY = '/calico/resources/v3/projectcalico.org/ippools/cnf-pool';
@@ -62,7 +56,7 @@ async function resetIpam(endpoint: string): Promise<void> {
         { op: 'delete', key: IPAM_PREFIX, prefix: true },
         { op: 'delete', key: WEPS_PREFIX, prefix: true },
         { op: 'put', key: POOL_KEY, value: pool },
-        { op: 'put', key: CLUSTER_INFORMATION, value: READY },
+        { op: 'put', key: CLUSTER_INFORMATION, value: READY_CLUSTER_INFORMATION },
       ],
       failure: [],
     });

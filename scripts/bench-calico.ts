@@ -7,7 +7,7 @@
 import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { etcdKvRequests, rawPool } from '../ipam/testing/ipam-binary';
+import { etcdKvRequests, rawPool, READY_CLUSTER_INFORMATION } from '../ipam/testing/ipam-binary';
 import { startEtcd } from '../lib/datastore/testing/etcd-server';
 import { CalicoNode } from '../netns-tests/support/calico-node';
 import { startEtcdInNetns } from '../netns-tests/support/etcd-in-netns';
@@ -71,12 +71,7 @@ async function nodeEtcd(topology: Topology): Promise<{
   await etcd.etcdctl(
     'put',
     '/calico/resources/v3/projectcalico.org/clusterinformations/default',
-    JSON.stringify({
-      kind: 'ClusterInformation',
-      apiVersion: 'projectcalico.org/v3',
-      metadata: { name: 'default' },
-      spec: { datastoreReady: true },
-    }),
+    READY_CLUSTER_INFORMATION,
   );
   await etcd.etcdctl(
     'put',

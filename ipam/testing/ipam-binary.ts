@@ -45,8 +45,21 @@ export function runIpam(inv: Invocation): Promise<Run> {
       : {}),
     ...(inv.cniArgs === undefined ? {} : { CNI_ARGS: inv.cniArgs }),
   };
+  return spawnPlugin([CALICO_IPAM], { env, stdin: JSON.stringify(inv.netconf) });
+}
+
+/**
+ * Runs a plugin binary (argv[0], or a wrapper such as `ip netns exec NS plugin`) asynchronously,
+ * as a runtime does, with a 60 s SIGKILL timeout. Asynchronous on purpose: a synchronous spawn
+ * would stall an etcd relay that lives in the calling process.
+ */
+export function spawnPlugin(
+  argv: string[],
+  options: { env: Record<string, string>; stdin: string },
+): Promise<Run> {
+  const [file = '', ...args] = argv;
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(CALICO_IPAM, [], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(file, args, { env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
@@ -63,9 +76,17 @@ export function runIpam(inv: Invocation): Promise<Run> {
         json: text === '' ? undefined : (JSON.parse(text) as Record<string, unknown>),
       });
     });
-    child.stdin.end(JSON.stringify(inv.netconf));
+    child.stdin.end(options.stdin);
   });
 }
+
+/** ClusterInformation `default` saying the datastore is ready, as calico/node writes it. */
+export const READY_CLUSTER_INFORMATION = JSON.stringify({
+  kind: 'ClusterInformation',
+  apiVersion: 'projectcalico.org/v3',
+  metadata: { name: 'default' },
+  spec: { datastoreReady: true },
+});
 
 /** A netconf for the test etcd: network `net1`, calico-ipam, a private lock, `node`. */
 export function ipamNetconf(

@@ -1,7 +1,12 @@
-import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { rawKv, rawPool } from '../../ipam/testing/ipam-binary';
+import {
+  rawKv,
+  rawPool,
+  READY_CLUSTER_INFORMATION,
+  spawnPlugin,
+  type Run,
+} from '../../ipam/testing/ipam-binary';
 import type { Kv } from '../../lib/datastore/kv';
 import type { EtcdServer } from '../../lib/datastore/testing/etcd-server';
 import { relayEtcd, type EtcdRelay } from './etcd-relay';
@@ -15,12 +20,7 @@ const DIST = resolve(__dirname, '..', '..', 'dist');
 const IP = ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip'].find((p) => existsSync(p)) ?? 'ip';
 
 /** What one plugin run printed. */
-export interface PluginRun {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  json: Record<string, unknown> | undefined;
-}
+export type PluginRun = Run;
 
 /** One invocation of dist/calico on the node. */
 export interface CalicoCall {
@@ -47,12 +47,7 @@ export class CalicoNode {
     const kv = rawKv(etcd.endpoint);
     await kv.put(
       '/calico/resources/v3/projectcalico.org/clusterinformations/default',
-      JSON.stringify({
-        kind: 'ClusterInformation',
-        apiVersion: 'projectcalico.org/v3',
-        metadata: { name: 'default' },
-        spec: { datastoreReady: true },
-      }),
+      READY_CLUSTER_INFORMATION,
     );
     await kv.put(
       '/calico/resources/v3/projectcalico.org/ippools/pool4',
@@ -98,27 +93,9 @@ export class CalicoNode {
           }),
       ...(call.cniArgs === undefined ? {} : { CNI_ARGS: call.cniArgs }),
     };
-    return new Promise((resolvePromise, reject) => {
-      const child = spawn(IP, ['netns', 'exec', this.topology.node.name, join(DIST, 'calico')], {
-        env,
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-      child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-      const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-      child.on('error', reject);
-      child.on('close', (code) => {
-        clearTimeout(timer);
-        const text = stdout.trim();
-        resolvePromise({
-          code,
-          stdout,
-          stderr,
-          json: text === '' ? undefined : (JSON.parse(text) as Record<string, unknown>),
-        });
-      });
-      child.stdin.end(JSON.stringify(call.conf));
+    return spawnPlugin([IP, 'netns', 'exec', this.topology.node.name, join(DIST, 'calico')], {
+      env,
+      stdin: JSON.stringify(call.conf),
     });
   }
 
