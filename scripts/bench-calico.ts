@@ -8,6 +8,7 @@ import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { etcdKvRequests, rawPool, READY_CLUSTER_INFORMATION } from '../ipam/testing/ipam-binary';
+import { printReport } from './bench-report';
 import { startEtcd } from '../lib/datastore/testing/etcd-server';
 import { CalicoNode } from '../netns-tests/support/calico-node';
 import { startEtcdInNetns } from '../netns-tests/support/etcd-in-netns';
@@ -40,13 +41,6 @@ function timed(
     });
     child.stdin.end(stdin);
   });
-}
-
-function stats(samples: number[]): { median: number; p90: number; min: number } {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) =>
-    sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
-  return { median: at(0.5), p90: at(0.9), min: sorted[0] ?? NaN };
 }
 
 /** etcd for the node: the conf calico gets, a request counter, and a way to stop it all. */
@@ -147,25 +141,12 @@ async function main(): Promise<void> {
       await topology.remove(a);
       await topology.remove(b);
     }
-    const floor = stats(samples['node -e 0'] ?? []).median;
-    console.log(
-      `\n${runs} interleaved runs each in a node netns (ip netns exec), PATH + CNI_* only, warm etcd\n`,
-    );
-    console.log('| command | median ms | p90 ms | min ms | median / node -e 0 |');
-    console.log('|---|---|---|---|---|');
-    for (const [name, values] of Object.entries(samples)) {
-      const s = stats(values);
-      console.log(
-        `| ${name} | ${s.median.toFixed(1)} | ${s.p90.toFixed(1)} | ${s.min.toFixed(1)} | ${(s.median / floor).toFixed(2)} |`,
-      );
-    }
-    console.log(
-      `\ncalico etcd KV requests: ${(addRequests / runs).toFixed(2)} per ADD, ${(delRequests / runs).toFixed(2)} per DEL`,
-    );
-    const ratio = stats(samples['calico ADD'] ?? []).median / floor;
-    console.log(
-      `target: calico ADD median <= 3 x node -e 0 -> ${ratio <= 3 ? 'met' : 'NOT met'} (${ratio.toFixed(2)}x)`,
-    );
+    printReport({
+      heading: `${runs} interleaved runs each in a node netns (ip netns exec), PATH + CNI_* only, warm etcd ${process.argv.includes('--relay') ? 'relayed from the host' : 'on the node'}`,
+      samples,
+      requests: { what: 'calico', add: addRequests, del: delRequests, runs },
+      target: { command: 'calico ADD', factor: 3 },
+    });
   } finally {
     await etcd.stop();
     await topology.destroy();

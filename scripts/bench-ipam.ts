@@ -7,6 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { printReport } from './bench-report';
 import { startEtcd } from '../lib/datastore/testing/etcd-server';
 import { etcdKvRequests, ipamNetconf, rawKv, rawPool } from '../ipam/testing/ipam-binary';
 
@@ -22,13 +23,6 @@ function timed(file: string, args: string[], env: Record<string, string>, stdin:
   if (r.status !== 0)
     throw new Error(`${file} ${env.CNI_COMMAND ?? ''} failed: ${r.stdout} ${r.stderr}`);
   return ms;
-}
-
-function stats(samples: number[]): { median: number; p90: number; min: number } {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) =>
-    sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? NaN;
-  return { median: at(0.5), p90: at(0.9), min: sorted[0] ?? NaN };
 }
 
 async function main(): Promise<void> {
@@ -82,25 +76,12 @@ async function main(): Promise<void> {
       addRequests += afterAdd - beforeAdd;
       delRequests += afterDel - afterAdd;
     }
-    const floor = stats(samples['node -e 0'] ?? []).median;
-    console.log(
-      `\n${runs} interleaved runs each, environment PATH + CNI_* only, warm etcd on loopback\n`,
-    );
-    console.log('| command | median ms | p90 ms | min ms | median / node -e 0 |');
-    console.log('|---|---|---|---|---|');
-    for (const [name, values] of Object.entries(samples)) {
-      const s = stats(values);
-      console.log(
-        `| ${name} | ${s.median.toFixed(1)} | ${s.p90.toFixed(1)} | ${s.min.toFixed(1)} | ${(s.median / floor).toFixed(2)} |`,
-      );
-    }
-    console.log(
-      `\netcd KV requests: ${(addRequests / runs).toFixed(2)} per ADD, ${(delRequests / runs).toFixed(2)} per DEL`,
-    );
-    const ratio = stats(samples['calico-ipam ADD'] ?? []).median / floor;
-    console.log(
-      `target: calico-ipam ADD median <= 2.5 x node -e 0 -> ${ratio <= 2.5 ? 'met' : 'NOT met'} (${ratio.toFixed(2)}x)`,
-    );
+    printReport({
+      heading: `${runs} interleaved runs each, environment PATH + CNI_* only, warm etcd on loopback`,
+      samples,
+      requests: { what: 'calico-ipam', add: addRequests, del: delRequests, runs },
+      target: { command: 'calico-ipam ADD', factor: 2.5 },
+    });
   } finally {
     kv.close();
     await etcd.stop();
