@@ -1,44 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { assignAddresses, type AssignRequest } from './assign';
-import type { PoolSpec } from './block-store';
+import { assignAddresses } from './assign';
 import { assignFromBlock, checkBlock } from './core';
 import { MemoryBlockStore } from './memory-block-store';
 import { releaseHandles } from './release';
-
-function pool(name: string, cidr: string, extra: Partial<PoolSpec> = {}): PoolSpec {
-  return {
-    name,
-    cidr,
-    blockSize: cidr.includes(':') ? 122 : 26,
-    disabled: false,
-    nodeSelector: 'all()',
-    allowedUses: ['Workload', 'Tunnel'],
-    assignmentMode: 'Automatic',
-    ...extra,
-  };
-}
-
-function store(pools: PoolSpec[], nodes: string[] = ['node-a']): MemoryBlockStore {
-  const s = new MemoryBlockStore();
-  s.pools = pools;
-  for (const n of nodes) s.setNode(n);
-  return s;
-}
-
-let clock = 1_700_000_000_000_000_000n;
-function request(handleId: string, extra: Partial<AssignRequest> = {}): AssignRequest {
-  return {
-    node: 'node-a',
-    handleId,
-    ipv4: true,
-    ipv6: false,
-    ipv4Pools: [],
-    ipv6Pools: [],
-    now: () => clock++,
-    random: () => 0.5,
-    ...extra,
-  };
-}
+import { pool, request, store } from './testing/memory-fixtures';
 
 function expectConsistent(s: MemoryBlockStore): void {
   for (const block of s.allBlocks()) expect(checkBlock(block)).toEqual([]);
@@ -64,9 +29,12 @@ describe('assignAddresses: affine blocks and claims', () => {
     expect(first.addresses).toHaveLength(1);
     expect(first.addresses[0]).toMatch(/^10\.1\.\d+\.\d+\/26$/);
     expect(s.affinitiesOf('node-a')).toHaveLength(1);
-    const blockOf = (addr: string) =>
-      s.allBlocks().find((b) => b.cidr === s.affinitiesOf('node-a')[0] && addr !== '');
-    expect(blockOf(first.addresses[0] ?? '')?.affinity).toBe('host:node-a');
+    // The first address of a new block is its network address, so it spells the block's CIDR.
+    const [claimed] = s.allBlocks();
+    expect(s.allBlocks()).toHaveLength(1);
+    expect(first.addresses).toEqual([claimed?.cidr]);
+    expect(claimed?.affinity).toBe('host:node-a');
+    expect(s.affinitiesOf('node-a')).toEqual([claimed?.cidr]);
 
     const seen = new Set(first.addresses);
     for (let i = 1; i < 64; i++) {

@@ -51,17 +51,21 @@ async function session<T>(
 ): Promise<T> {
   const ipam = parseIpamNetConf(args.netConf.raw);
   const { name: node } = determineNodeName(args.netConf.raw);
-  const settings = options.kv === undefined ? etcdSettings(args.netConf.raw, args.env) : undefined;
+  // A lent client, or settings checked (TLS files read) before any wait for the lock.
+  const client =
+    options.kv === undefined
+      ? { settings: etcdSettings(args.netConf.raw, args.env) }
+      : { lent: options.kv };
   const lock = options.lock
     ? await acquireHostLock(ipam.lockFile, { waitMs: LOCK_WAIT_MS })
     : undefined;
-  const kv = options.kv ?? openKv(settings ?? etcdSettings(args.netConf.raw, args.env));
+  const kv = 'lent' in client ? client.lent : openKv(client.settings);
   try {
     return await work({ store: new EtcdBlockStore(kv), node, ipam });
   } catch (err) {
     throw datastoreErrorToCni(err);
   } finally {
-    if (options.kv === undefined) kv.close();
+    if (!('lent' in client)) kv.close();
     await lock?.release();
   }
 }

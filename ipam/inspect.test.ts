@@ -1,36 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { assignAddresses, type AssignRequest } from './assign';
+import { assignAddresses } from './assign';
 import { collectGarbage, requireAllocation, requireCapacity } from './inspect';
-import { MemoryBlockStore } from './memory-block-store';
+import type { MemoryBlockStore } from './memory-block-store';
+import { pool, request, store } from './testing/memory-fixtures';
 
 function setup(cidr = '10.20.0.0/24'): MemoryBlockStore {
-  const s = new MemoryBlockStore();
-  s.pools = [
-    {
-      name: 'p',
-      cidr,
-      blockSize: 26,
-      disabled: false,
-      nodeSelector: 'all()',
-      allowedUses: ['Workload'],
-      assignmentMode: 'Automatic',
-    },
-  ];
-  s.setNode('node-a');
-  s.setNode('node-b');
-  return s;
+  return store([pool('p', cidr, { allowedUses: ['Workload'] })], ['node-a', 'node-b']);
 }
 
-let clock = 1n;
-const req = (handleId: string, node = 'node-a'): AssignRequest => ({
-  node,
-  handleId,
-  ipv4: true,
-  ipv6: false,
-  ipv4Pools: [],
-  ipv6Pools: [],
-  now: () => clock++,
-});
+const req = (handleId: string, node = 'node-a') => request(handleId, { node });
 
 describe('requireAllocation (CHECK)', () => {
   it('passes for a handle with an address and fails with code 116 otherwise', async () => {
