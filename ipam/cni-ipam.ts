@@ -29,9 +29,13 @@ interface Session {
 
 type Common = Pick<CmdArgs, 'netConf' | 'env'>;
 
-/** calico runs IPAM in-process on its own etcd client (one client, one time budget). */
+/**
+ * calico runs IPAM in-process on its own etcd client (one client, one time budget), with the node
+ * name it already resolved.
+ */
 export interface SessionOptions {
   kv?: Kv;
+  node?: string;
 }
 
 /** calico's extras for an in-process ADD: see AssignRequest.gate. */
@@ -50,7 +54,7 @@ async function session<T>(
   work: (s: Session) => Promise<T>,
 ): Promise<T> {
   const ipam = parseIpamNetConf(args.netConf.raw);
-  const { name: node } = determineNodeName(args.netConf.raw);
+  const node = options.node ?? determineNodeName(args.netConf.raw).name;
   // A lent client, or settings checked (TLS files read) before any wait for the lock.
   const client =
     options.kv === undefined

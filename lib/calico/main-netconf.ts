@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { CniError, ErrorCode } from '../cni/errors';
 import { FieldReader, type JsonObject } from '../cni/json-fields';
 import { DEFAULT_NODENAME_FILE } from './node-name';
@@ -74,7 +74,7 @@ export function requireNodenameFile(
   const explicit = read.optionalString(netConf.nodename, 'nodename');
   if (explicit !== undefined && explicit !== '') return;
   const file = read.optionalString(netConf.nodename_file, 'nodename_file') ?? DEFAULT_NODENAME_FILE;
-  const exists = io.exists ?? ((path: string) => readOptional(path) !== undefined);
+  const exists = io.exists ?? existsSync;
   if (!exists(file)) {
     throw new CniError(
       ErrorCode.invalidNetworkConfig,

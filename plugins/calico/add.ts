@@ -77,7 +77,7 @@ async function addWithDatastore(
   ]);
   // All three are awaited below; until then a rejection must not count as unhandled.
   for (const p of [state, link, gate]) p.catch(() => undefined);
-  const ipam = ipamClient(args, { ipamType: ctx.ipamType, kv });
+  const ipam = ipamClient(args, { ipamType: ctx.ipamType, kv, node: ctx.node });
   let assigned: Awaited<ReturnType<IpamClient['add']>>;
   try {
     assigned = await ipam.add(gate);

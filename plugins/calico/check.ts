@@ -43,5 +43,7 @@ export async function calicoCheck(args: CmdArgs): Promise<void> {
       `CHECK failed for ${args.ifName} in ${args.netns}: ${problems.join('; ')}`,
     );
   }
-  await withDatastore(ctx, (kv) => ipamClient(args, { ipamType: ctx.ipamType, kv }).check());
+  await withDatastore(ctx, (kv) =>
+    ipamClient(args, { ipamType: ctx.ipamType, kv, node: ctx.node }).check(),
+  );
 }

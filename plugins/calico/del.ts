@@ -31,7 +31,7 @@ export async function calicoDel(args: CmdArgs): Promise<void> {
   const { identity } = ctx;
   await withDatastore(ctx, async (kv) => {
     const { endpoint } = await readEndpointState(kv, { identity, network: args.netConf.name });
-    await ipamClient(args, { ipamType: ctx.ipamType, kv }).release();
+    await ipamClient(args, { ipamType: ctx.ipamType, kv, node: ctx.node }).release();
     const owner = endpoint?.value.spec.containerID;
     if (endpoint === undefined) return;
     if (owner !== undefined && owner !== args.containerId) {

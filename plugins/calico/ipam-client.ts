@@ -16,9 +16,12 @@ export interface IpamClient {
 }
 
 /** calico-ipam runs in this process; any other type is exec'd from CNI_PATH (cni-contract.md §5). */
-export function ipamClient(args: CmdArgs, options: { ipamType: string; kv: Kv }): IpamClient {
+export function ipamClient(
+  args: CmdArgs,
+  options: { ipamType: string; kv: Kv; node: string },
+): IpamClient {
   if (options.ipamType === 'calico-ipam') {
-    const shared = { kv: options.kv };
+    const shared = { kv: options.kv, node: options.node };
     return {
       add: (gate) => assignForAttachment(args, { ...shared, gate }),
       release: () => ipamDel(args, shared),
