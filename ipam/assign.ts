@@ -1,7 +1,7 @@
 import { CniError, ErrorCode } from '../lib/cni/errors';
 import { CAS_CONFLICT, withCasRetry } from '../lib/datastore/cas-retry';
 import { Attempt } from './attempt';
-import type { BlockStore } from './block-store';
+import type { BlockStore, SideHooks } from './block-store';
 import { findRoom } from './find-room';
 import {
   AddressInUseError,
@@ -43,12 +43,8 @@ export interface AssignRequest {
   /** Unix time in nanoseconds: attribute timestamps and new blocks' sequence numbers. */
   now: () => bigint;
   random?: () => number;
-  /**
-   * Awaited just before the commit: a check that runs alongside the IPAM reads (calico reads its
-   * endpoint and ClusterInformation meanwhile). If it rejects, nothing is written and the
-   * rejection is the outcome.
-   */
-  gate?: Promise<unknown>;
+  /** Keys of the caller read and written with this assignment (calico's endpoint). */
+  side?: SideHooks;
 }
 
 /** The addresses held by the handle, in CIDR form, and whether they were there already. */
@@ -75,13 +71,20 @@ async function attemptAssign(
   store: BlockStore,
   request: AssignRequest,
 ): Promise<AssignOutcome | typeof CAS_CONFLICT> {
-  const view = await store.readHost(request.node, { handleIds: [request.handleId] });
+  const { side } = request;
+  const view = await store.readHost(request.node, {
+    handleIds: [request.handleId],
+    ...(side === undefined ? {} : { side: side.reads }),
+  });
+  side?.admit?.(view.side);
   const attempt = new Attempt(store, view);
   attempt.requests++;
   const held = view.handles.get(request.handleId);
   if (held !== undefined && handleTotal(held.value) > 0) {
-    // A repeated ADD for the same container: report what it holds rather than a second address.
+    // A repeated ADD for the same container: report what it holds rather than a second address;
+    // only the caller's side writes (if any) are committed.
     const addresses = await addressesOfHandle(attempt, request.handleId);
+    if (!(await attempt.commitWithSide(side, { addresses, alone: true }))) return CAS_CONFLICT;
     return { addresses, existing: true, requests: attempt.requests };
   }
   const owner = {
@@ -106,8 +109,7 @@ async function attemptAssign(
     expect: held?.revision ?? 0,
     value: Attempt.grow(held?.value ?? null, ctx.perBlock),
   });
-  await request.gate;
-  if (!(await attempt.commit())) return CAS_CONFLICT;
+  if (!(await attempt.commitWithSide(side, { addresses, alone: false }))) return CAS_CONFLICT;
   return { addresses, existing: false, requests: attempt.requests };
 }
 

@@ -1,4 +1,4 @@
-import type { BlockStore, HostView, StoreWrite, Versioned } from './block-store';
+import type { BlockStore, HostView, SideHooks, StoreWrite, Versioned } from './block-store';
 import { incrementHandle, type BlockState, type HandleState } from './core';
 
 /**
@@ -84,5 +84,21 @@ export class Attempt {
   async commit(): Promise<boolean> {
     this.requests++;
     return this.store.commit(this.writes());
+  }
+
+  /**
+   * Awaits the caller's gate, adds its side writes and commits. `alone`: the attempt has nothing
+   * of its own to write, so without side writes there is nothing to commit. False on a lost
+   * compare.
+   */
+  async commitWithSide(
+    side: SideHooks | undefined,
+    options: { addresses: readonly string[]; alone: boolean },
+  ): Promise<boolean> {
+    await side?.gate;
+    const writes = side?.writes?.(this.view.side, options.addresses) ?? [];
+    for (const write of writes) this.add({ kind: 'side', ...write });
+    if (options.alone && writes.length === 0) return true;
+    return this.commit();
   }
 }

@@ -35,6 +35,43 @@ export interface AffinityRecord {
   readonly state: string;
 }
 
+/**
+ * A key outside IPAM that the caller reads with IPAM's first read and may write in IPAM's commit:
+ * calico's WorkloadEndpoint, Profile and ClusterInformation ride along, so an ADD or DEL costs no
+ * round trip of its own (issue: ≤ 3 etcd requests each).
+ */
+export interface SideRead {
+  readonly key: string;
+  /** The value is not needed, only whether the key exists and its revision. */
+  readonly keysOnly?: boolean;
+}
+
+/** Side keys as read; an absent key is absent from the map. */
+export type SideValues = ReadonlyMap<string, Versioned<string>>;
+
+/** A side key to write in the commit: `expect` is the revision read (0: must be absent). */
+export interface SideWrite {
+  readonly key: string;
+  readonly expect: number;
+  /** The new value; null deletes the key. */
+  readonly value: string | null;
+}
+
+/**
+ * What a caller adds to an IPAM operation: keys read with its first read, a check of them before
+ * anything is decided, a promise awaited before anything is written, and the writes that go into
+ * the same compare-and-swap commit. A CAS conflict repeats the whole attempt, hooks included.
+ */
+export interface SideHooks {
+  readonly reads: readonly SideRead[];
+  /** Throws to stop the operation before anything is written. */
+  readonly admit?: (side: SideValues) => void;
+  /** Awaited just before the commit; a rejection stops the operation, nothing written. */
+  readonly gate?: Promise<unknown>;
+  /** The side writes of this attempt, given what was read and the addresses it holds. */
+  readonly writes?: (side: SideValues, addresses: readonly string[]) => readonly SideWrite[];
+}
+
 /** Everything an assignment needs before it looks at blocks, read in one round trip. */
 export interface HostView {
   readonly settings: IpamSettings;
@@ -48,6 +85,14 @@ export interface HostView {
   readonly handles: ReadonlyMap<string, Versioned<HandleState>>;
   /** Every IPReservation's reservedCIDRs, as text. */
   readonly reservedCidrs: readonly string[];
+  /** The side keys asked for. */
+  readonly side: SideValues;
+}
+
+/** Handles (those that exist among the ids asked for) and side keys, read in one round trip. */
+export interface HandleRead {
+  readonly handles: ReadonlyMap<string, Versioned<HandleState>>;
+  readonly side: SideValues;
 }
 
 /** One key to write in a commit; `expect` is the revision read (0: the key must be absent). */
@@ -73,13 +118,20 @@ export type StoreWrite =
       readonly value: 'confirmed' | null;
     }
   /** Registers a Calico Node with no labels, as calico/node would on first start. */
-  | { readonly kind: 'node'; readonly name: string; readonly expect: 0 };
+  | { readonly kind: 'node'; readonly name: string; readonly expect: 0 }
+  | ({ readonly kind: 'side' } & SideWrite);
 
 /** The datastore operations of IPAM. Each call is one round trip to etcd. */
 export interface BlockStore {
-  readHost(node: string, options: { handleIds: readonly string[] }): Promise<HostView>;
+  readHost(
+    node: string,
+    options: { handleIds: readonly string[]; side?: readonly SideRead[] },
+  ): Promise<HostView>;
   /** The handles that exist among `ids` (DEL and CHECK need nothing else first). */
-  readHandles(ids: readonly string[]): Promise<ReadonlyMap<string, Versioned<HandleState>>>;
+  readHandles(
+    ids: readonly string[],
+    options?: { side?: readonly SideRead[] },
+  ): Promise<HandleRead>;
   /** The blocks that exist among `cidrs`. */
   readBlocks(cidrs: readonly string[]): Promise<ReadonlyMap<string, Versioned<BlockState>>>;
   /** Every block of one family: only for exhaustion, borrowing and GC, never the common path. */

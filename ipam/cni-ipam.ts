@@ -4,11 +4,11 @@ import type { ClusterArgs, CmdArgs } from '../lib/cni/dispatcher';
 import { CniError, ErrorCode } from '../lib/cni/errors';
 import type { Result } from '../lib/cni/result/types';
 import { etcdSettings } from '../lib/datastore/config';
-import { datastoreErrorToCni } from '../lib/datastore/errors';
+import { DatastoreError, datastoreErrorToCni } from '../lib/datastore/errors';
 import type { Kv } from '../lib/datastore/kv';
 import { openKv } from '../lib/datastore/open-kv';
 import { assignAddresses } from './assign';
-import type { BlockStore } from './block-store';
+import type { BlockStore, SideHooks } from './block-store';
 import { cniHandleId } from './core';
 import { EtcdBlockStore } from './etcd-block-store';
 import { acquireHostLock } from './host-lock';
@@ -38,19 +38,23 @@ export interface SessionOptions {
   node?: string;
 }
 
-/** calico's extras for an in-process ADD: see AssignRequest.gate. */
-export interface AssignOptions extends SessionOptions {
-  gate?: Promise<unknown>;
+/** calico's extras for an in-process ADD or DEL: keys read and written along (SideHooks). */
+export interface SideOptions extends SessionOptions {
+  side?: SideHooks;
 }
 
 /**
  * Runs `work` with this host's IPAM lock held (when `lock`), then an etcd client whose time
  * budget starts after the lock ("lock then clock", calico PR #11824), unless the caller lends its
- * own. Datastore failures become CNI errors: unreachable etcd is code 11 with the endpoints named.
+ * own. A burst of invocations on one node thus queues on the lock, not on etcd (a retry storm on
+ * one block, and 100 processes dialling at once on a 2-core node, both fail ADDs). `lockAfter`
+ * (calico DEL: its veth must be gone first) settles before the lock is taken, so that the queue
+ * never waits for another pod's kernel work. Datastore failures become CNI errors:
+ * unreachable etcd is code 11 with the endpoints named.
  */
 async function session<T>(
   args: Common,
-  options: SessionOptions & { lock: boolean },
+  options: SessionOptions & { lock: boolean; lockAfter?: Promise<unknown> },
   work: (s: Session) => Promise<T>,
 ): Promise<T> {
   const ipam = parseIpamNetConf(args.netConf.raw);
@@ -60,6 +64,7 @@ async function session<T>(
     options.kv === undefined
       ? { settings: etcdSettings(args.netConf.raw, args.env) }
       : { lent: options.kv };
+  await options.lockAfter?.catch(() => undefined);
   const lock = options.lock
     ? await acquireHostLock(ipam.lockFile, { waitMs: LOCK_WAIT_MS })
     : undefined;
@@ -67,7 +72,8 @@ async function session<T>(
   try {
     return await work({ store: new EtcdBlockStore(kv), node, ipam });
   } catch (err) {
-    throw datastoreErrorToCni(err);
+    // Other errors pass unchanged: a caller's hook may throw its own (calico's repeated ADD).
+    throw err instanceof DatastoreError ? datastoreErrorToCni(err) : err;
   } finally {
     if (!('lent' in client)) kv.close();
     await lock?.release();
@@ -95,7 +101,7 @@ export async function ipamAdd(args: CmdArgs, options: SessionOptions = {}): Prom
  */
 export function assignForAttachment(
   args: CmdArgs,
-  options: AssignOptions = {},
+  options: SideOptions = {},
 ): Promise<{ result: Result; existing: boolean }> {
   return session(args, { ...options, lock: true }, async ({ store, node, ipam }) => {
     if (!ipam.assignIpv4 && !ipam.assignIpv6 && args.args.ip === undefined) {
@@ -114,7 +120,7 @@ export function assignForAttachment(
       ...(args.args.ip === undefined ? {} : { specificIp: args.args.ip }),
       ...(args.args.k8sPodNamespace === undefined ? {} : { namespace: args.args.k8sPodNamespace }),
       ...(args.args.k8sPodName === undefined ? {} : { pod: args.args.k8sPodName }),
-      ...(options.gate === undefined ? {} : { gate: options.gate }),
+      ...sideOf(options),
       now: nowNanos,
     });
     const ips = outcome.addresses.map((address) => ({ address }));
@@ -126,11 +132,14 @@ export function assignForAttachment(
  * DEL: releases the attachment's handle and the legacy workload-ID handle (`<ns>.<pod>` for
  * Kubernetes, else the container ID), as upstream does. Nothing to release is success.
  */
-export async function ipamDel(args: CmdArgs, options: SessionOptions = {}): Promise<void> {
+export async function ipamDel(args: CmdArgs, options: SideOptions = {}): Promise<void> {
   const { k8sPodNamespace: ns, k8sPodName: pod } = args.args;
   const legacy = ns !== undefined && pod !== undefined ? `${ns}.${pod}` : args.containerId;
-  await session(args, { ...options, lock: true }, ({ store }) =>
-    releaseHandles(store, [handleIdOf(args), legacy]),
+  const lockAfter = options.side?.gate;
+  await session(
+    args,
+    { ...options, lock: true, ...(lockAfter === undefined ? {} : { lockAfter }) },
+    ({ store }) => releaseHandles(store, [handleIdOf(args), legacy], sideOf(options)),
   );
 }
 
@@ -171,4 +180,8 @@ export async function ipamStatus(args: ClusterArgs): Promise<void> {
     const reason = err instanceof Error ? err.message : String(err);
     throw new CniError(ErrorCode.statusUnavailable, `calico-ipam cannot service ADD: ${reason}`);
   }
+}
+
+function sideOf(options: SideOptions): { side?: SideHooks } {
+  return options.side === undefined ? {} : { side: options.side };
 }

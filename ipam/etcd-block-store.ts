@@ -18,7 +18,14 @@ import {
 } from '../lib/datastore/calico/keys';
 import { encodeNode, parseNode } from '../lib/datastore/calico/node';
 import type { Compare, KeyValue, Kv, Op, OpResult } from '../lib/datastore/kv';
-import type { BlockStore, HostView, StoreWrite, Versioned } from './block-store';
+import type {
+  BlockStore,
+  HandleRead,
+  HostView,
+  SideRead,
+  StoreWrite,
+  Versioned,
+} from './block-store';
 import type { BlockState, HandleState } from './core';
 import { blockFromStored, blockToStored, handleFromStored, handleToStored } from './stored-values';
 
@@ -30,8 +37,13 @@ import { blockFromStored, blockToStored, handleFromStored, handleToStored } from
 export class EtcdBlockStore implements BlockStore {
   constructor(private readonly kv: Kv) {}
 
-  async readHost(node: string, options: { handleIds: readonly string[] }): Promise<HostView> {
-    const [config, pools, nodes, aff4, aff6, reservations, ...handles] = await this.reads([
+  async readHost(
+    node: string,
+    options: { handleIds: readonly string[]; side?: readonly SideRead[] },
+  ): Promise<HostView> {
+    const sideReads = options.side ?? [];
+    const found = await this.reads([
+      ...sideReads.map(sideRange),
       { op: 'range', key: IPAM_CONFIG_KEY },
       { op: 'range', key: IP_POOLS_PREFIX, prefix: true },
       { op: 'range', key: nodeKey(node) },
@@ -40,6 +52,8 @@ export class EtcdBlockStore implements BlockStore {
       { op: 'range', key: IP_RESERVATIONS_PREFIX, prefix: true },
       ...options.handleIds.map((id): Op => ({ op: 'range', key: handleKey(id) })),
     ]);
+    const side = sideFrom(sideReads, found.splice(0, sideReads.length));
+    const [config, pools, nodes, aff4, aff6, reservations, ...handles] = found;
     const settings = parseIpamConfig(IPAM_CONFIG_KEY, config?.[0]?.value);
     const nodeKv = nodes?.[0];
     return {
@@ -65,13 +79,22 @@ export class EtcdBlockStore implements BlockStore {
       reservedCidrs: (reservations ?? []).flatMap(
         (kv) => parseIpReservation(kv.key, kv.value).spec.reservedCIDRs,
       ),
+      side,
     };
   }
 
-  async readHandles(ids: readonly string[]): Promise<ReadonlyMap<string, Versioned<HandleState>>> {
-    if (ids.length === 0) return new Map();
-    const found = await this.reads(ids.map((id): Op => ({ op: 'range', key: handleKey(id) })));
-    return this.handlesFrom(ids, found);
+  async readHandles(
+    ids: readonly string[],
+    options?: { side?: readonly SideRead[] },
+  ): Promise<HandleRead> {
+    const sideReads = options?.side ?? [];
+    if (ids.length === 0 && sideReads.length === 0) return { handles: new Map(), side: new Map() };
+    const found = await this.reads([
+      ...sideReads.map(sideRange),
+      ...ids.map((id): Op => ({ op: 'range', key: handleKey(id) })),
+    ]);
+    const side = sideFrom(sideReads, found.splice(0, sideReads.length));
+    return { handles: this.handlesFrom(ids, found), side };
   }
 
   async readBlocks(cidrs: readonly string[]): Promise<ReadonlyMap<string, Versioned<BlockState>>> {
@@ -125,6 +148,22 @@ export class EtcdBlockStore implements BlockStore {
   }
 }
 
+function sideRange(read: SideRead): Op {
+  return { op: 'range', key: read.key, ...(read.keysOnly === true ? { keysOnly: true } : {}) };
+}
+
+function sideFrom(
+  reads: readonly SideRead[],
+  found: readonly (KeyValue[] | undefined)[],
+): Map<string, Versioned<string>> {
+  const side = new Map<string, Versioned<string>>();
+  reads.forEach((read, i) => {
+    const kv = found[i]?.[0];
+    if (kv !== undefined) side.set(read.key, { value: kv.value, revision: kv.modRevision });
+  });
+  return side;
+}
+
 function versionedBlock(kv: KeyValue): Versioned<BlockState> {
   return { value: blockFromStored(parseBlock(kv.key, kv.value)), revision: kv.modRevision };
 }
@@ -148,6 +187,8 @@ function encodeWrite(write: StoreWrite): { key: string; value: string | null } {
         value:
           write.value === null ? null : encodeBlockAffinity({ state: write.value, deleted: false }),
       };
+    case 'side':
+      return { key: write.key, value: write.value };
     case 'node':
       // What calico/node would register: a Node with no labels and an empty spec.
       return {

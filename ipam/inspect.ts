@@ -8,7 +8,7 @@ import { releaseHandles, type ReleaseOutcome } from './release';
 
 /** CHECK: succeeds iff the handle holds at least one address. */
 export async function requireAllocation(store: BlockStore, handleId: string): Promise<void> {
-  const handle = (await store.readHandles([handleId])).get(handleId);
+  const handle = (await store.readHandles([handleId])).handles.get(handleId);
   if (handle === undefined || handleTotal(handle.value) === 0) {
     throw new CniError(
       ErrorCode.allocationMissing,

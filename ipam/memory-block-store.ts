@@ -1,7 +1,9 @@
 import type {
   AffinityRecord,
   BlockStore,
+  HandleRead,
   HostView,
+  SideRead,
   IpamSettings,
   PoolSpec,
   StoreWrite,
@@ -26,6 +28,8 @@ export class MemoryBlockStore implements BlockStore {
   private readonly handles = new Map<string, Versioned<HandleState>>();
   private readonly affinities = new Map<string, Versioned<AffinityRecord>>();
   private readonly nodes = new Map<string, Versioned<{ labels: Record<string, string> }>>();
+  /** Keys outside IPAM (calico's endpoints and the like), raw. */
+  private readonly sideKeys = new Map<string, Versioned<string>>();
   pools: PoolSpec[] = [];
   settings: IpamSettings = DEFAULT_SETTINGS;
   reservedCidrs: string[] = [];
@@ -61,7 +65,20 @@ export class MemoryBlockStore implements BlockStore {
       .map((k) => k.slice(node.length + 1));
   }
 
-  readHost(node: string, options: { handleIds: readonly string[] }): Promise<HostView> {
+  /** Sets a side key as another writer would. */
+  setSide(key: string, value: string): void {
+    this.sideKeys.set(key, { value, revision: ++this.revision });
+  }
+
+  /** A side key's value, for assertions. */
+  side(key: string): string | undefined {
+    return this.sideKeys.get(key)?.value;
+  }
+
+  readHost(
+    node: string,
+    options: { handleIds: readonly string[]; side?: readonly SideRead[] },
+  ): Promise<HostView> {
     this.requests++;
     return Promise.resolve({
       settings: this.settings,
@@ -73,12 +90,26 @@ export class MemoryBlockStore implements BlockStore {
         .map(([, v]) => v),
       handles: this.pick(this.handles, options.handleIds),
       reservedCidrs: [...this.reservedCidrs],
+      side: this.pickSide(options.side),
     });
   }
 
-  readHandles(ids: readonly string[]): Promise<ReadonlyMap<string, Versioned<HandleState>>> {
+  readHandles(
+    ids: readonly string[],
+    options?: { side?: readonly SideRead[] },
+  ): Promise<HandleRead> {
     this.requests++;
-    return Promise.resolve(this.pick(this.handles, ids));
+    return Promise.resolve({
+      handles: this.pick(this.handles, ids),
+      side: this.pickSide(options?.side),
+    });
+  }
+
+  private pickSide(reads: readonly SideRead[] = []): Map<string, Versioned<string>> {
+    return this.pick(
+      this.sideKeys,
+      reads.map((r) => r.key),
+    );
   }
 
   readBlocks(cidrs: readonly string[]): Promise<ReadonlyMap<string, Versioned<BlockState>>> {
@@ -112,6 +143,8 @@ export class MemoryBlockStore implements BlockStore {
         return this.affinities.get(`${w.node}|${w.cidr}`)?.revision ?? 0;
       case 'node':
         return this.nodes.get(w.name)?.revision ?? 0;
+      case 'side':
+        return this.sideKeys.get(w.key)?.revision ?? 0;
     }
   }
 
@@ -136,6 +169,9 @@ export class MemoryBlockStore implements BlockStore {
         return;
       case 'node':
         set(this.nodes, w.name, { labels: {} });
+        return;
+      case 'side':
+        set(this.sideKeys, w.key, w.value);
         return;
     }
   }

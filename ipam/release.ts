@@ -1,6 +1,6 @@
 import { CAS_CONFLICT, withCasRetry } from '../lib/datastore/cas-retry';
 import { Attempt } from './attempt';
-import type { BlockStore, HostView } from './block-store';
+import type { BlockStore, HostView, SideHooks } from './block-store';
 import { isBlockEmpty, releaseByHandle } from './core';
 
 /** How many addresses a release freed, and the etcd round trips of the final attempt. */
@@ -16,6 +16,7 @@ const NO_VIEW: HostView = {
   affinities: [],
   handles: new Map(),
   reservedCidrs: [],
+  side: new Map(),
 };
 
 /**
@@ -26,8 +27,9 @@ const NO_VIEW: HostView = {
 export function releaseHandles(
   store: BlockStore,
   handleIds: readonly string[],
+  options: { side?: SideHooks } = {},
 ): Promise<ReleaseOutcome> {
-  return withCasRetry(() => attemptRelease(store, handleIds), {
+  return withCasRetry(() => attemptRelease(store, handleIds, options.side), {
     what: `release of handles ${handleIds.join(', ')}`,
   });
 }
@@ -35,11 +37,17 @@ export function releaseHandles(
 async function attemptRelease(
   store: BlockStore,
   handleIds: readonly string[],
+  side: SideHooks | undefined,
 ): Promise<ReleaseOutcome | typeof CAS_CONFLICT> {
-  const handles = await store.readHandles(handleIds);
-  const attempt = new Attempt(store, NO_VIEW);
+  const read = await store.readHandles(handleIds, side === undefined ? {} : { side: side.reads });
+  side?.admit?.(read.side);
+  const { handles } = read;
+  const attempt = new Attempt(store, { ...NO_VIEW, side: read.side });
   attempt.requests++;
-  if (handles.size === 0) return { released: 0, requests: attempt.requests };
+  if (handles.size === 0) {
+    const done = await attempt.commitWithSide(side, { addresses: [], alone: true });
+    return done ? { released: 0, requests: attempt.requests } : CAS_CONFLICT;
+  }
   const cidrs = [...new Set([...handles.values()].flatMap((h) => Object.keys(h.value.block)))];
   await attempt.fetch(cidrs);
   let released = 0;
@@ -58,6 +66,6 @@ async function attemptRelease(
   for (const [id, handle] of handles) {
     attempt.add({ kind: 'handle', id, expect: handle.revision, value: null });
   }
-  if (!(await attempt.commit())) return CAS_CONFLICT;
+  if (!(await attempt.commitWithSide(side, { addresses: [], alone: false }))) return CAS_CONFLICT;
   return { released, requests: attempt.requests };
 }

@@ -10,11 +10,15 @@ import {
   type PodLink,
 } from '../../lib/dataplane';
 import type { Kv } from '../../lib/datastore/kv';
+import type { WorkloadEndpoint } from '../../lib/datastore/calico/workload-endpoint';
+import type { SideHooks } from '../../ipam/block-store';
 import { calicoContext, withDatastore, type CalicoContext } from './context';
 import { buildEndpoint, buildProfile } from './endpoint-model';
 import {
-  deleteEndpoint,
-  readEndpointState,
+  deleteWrittenEndpoint,
+  endpointStateFrom,
+  endpointStateReads,
+  endpointWrites,
   writeEndpoint,
   type EndpointState,
   type StoredEndpoint,
@@ -47,63 +51,86 @@ export async function calicoAdd(args: CmdArgs): Promise<Result> {
   return result;
 }
 
-/** Thrown through the IPAM gate: the endpoint already exists for this container (cni). */
+/** Thrown from the IPAM hooks: the endpoint already exists for this container (cni). */
 class RepeatAdd extends Error {
   constructor(readonly existing: StoredEndpoint) {
     super('repeated ADD');
   }
 }
 
+/** What the IPAM hooks saw and wrote in the attempt that committed. */
+interface Committed {
+  state: EndpointState;
+  /** The endpoint written with the assignment. */
+  endpoint: WorkloadEndpoint | undefined;
+}
+
 async function addWithDatastore(
   ctx: CalicoContext,
   options: { kv: Kv; phases: Phases },
 ): Promise<Result> {
-  const { args } = ctx;
+  const { args, identity } = ctx;
   const { kv, phases } = options;
-  // Three things start at once: the endpoint and ClusterInformation read, the veth pair (it
-  // needs no address), and IPAM. IPAM writes nothing until the read says the datastore is ready
-  // and the container has no endpoint yet, and (cni) until the veth exists: a refused ADD (say,
-  // CNI_IFNAME already exists) assigns nothing.
-  const state = readEndpointState(kv, { identity: ctx.identity, network: args.netConf.name });
+  const network = args.netConf.name;
+  // The veth pair needs no address: it is made while IPAM reads. IPAM's first read also brings
+  // ClusterInformation, the endpoint and the Profile; nothing is written unless the datastore is
+  // ready, the container has no endpoint yet and (cni) the veth exists, so that a refused ADD (say,
+  // CNI_IFNAME already exists) assigns nothing. The endpoint is written in IPAM's own commit.
   const linkSpec = podLinkSpec(ctx);
   const link = createPodLink(linkSpec);
-  const gate = Promise.all([
-    state.then((s) => {
-      const repeat = repeatedEndpoint(ctx, s);
+  link.catch(() => undefined);
+  const committed: Committed = {
+    state: { endpoint: undefined, profileExists: false },
+    endpoint: undefined,
+  };
+  const hooks: SideHooks = {
+    reads: endpointStateReads({ identity, network }),
+    admit: (side) => {
+      committed.state = endpointStateFrom(side, { identity, network });
+      const repeat = repeatedEndpoint(ctx, committed.state);
       if (repeat !== undefined) throw new RepeatAdd(repeat);
-    }),
-    // A k8s pod's new sandbox may first have to take its old veth down: see below.
-    ctx.identity.orchestrator === 'cni' ? link : undefined,
-  ]);
-  // All three are awaited below; until then a rejection must not count as unhandled.
-  for (const p of [state, link, gate]) p.catch(() => undefined);
+    },
+    // A k8s pod's new sandbox may first have to take its old veth down: see podLinkFor.
+    ...(identity.orchestrator === 'cni' ? { gate: link } : {}),
+    writes: (_side, addresses) => {
+      const endpoint = buildEndpoint({
+        ...facts(ctx),
+        ipNetworks: addresses.map(hostNetwork),
+        containerMac: linkSpec.containerMac ?? '',
+        previous: committed.state.endpoint?.value,
+      });
+      committed.endpoint = endpoint;
+      return endpointWrites({
+        endpoint,
+        state: committed.state,
+        profile: buildProfile({ network, orchestrator: identity.orchestrator }),
+      });
+    },
+  };
   const ipam = ipamClient(args, { ipamType: ctx.ipamType, kv, node: ctx.node });
   let assigned: Awaited<ReturnType<IpamClient['add']>>;
   try {
-    assigned = await ipam.add(gate);
+    assigned = await ipam.add(hooks);
   } catch (err) {
     await abandon(link);
     if (err instanceof RepeatAdd) return repeatAdd(ctx, { kv, existing: err.existing });
-    // A datastore that is not ready explains an IPAM failure better than the failure itself.
-    await state;
     throw err;
   }
   phases.mark('ipam');
-  const current = await state;
-  const repeat = repeatedEndpoint(ctx, current);
-  if (repeat !== undefined) {
-    // IPAM found the container's handle and wrote nothing: this is a repeated ADD.
-    await abandon(link);
-    return repeatAdd(ctx, { kv, existing: repeat });
-  }
+  const undo = {
+    kv,
+    // A new endpoint goes; a k8s endpoint that existed before is left for the runtime's DEL.
+    endpoint: committed.state.endpoint === undefined ? committed.endpoint : undefined,
+    release: assigned.existing ? undefined : () => ipam.release(),
+  };
   let podLink: PodLink;
   try {
-    podLink = await podLinkFor(ctx, { link, state: current, spec: linkSpec });
+    podLink = await podLinkFor(ctx, { link, state: committed.state, spec: linkSpec });
   } catch (err) {
-    if (!assigned.existing) await ipam.release();
+    await rollback(ctx, undo);
     throw err;
   }
-  return build(ctx, { kv, ipam, assigned, state: current, phases, link: podLink });
+  return build(ctx, { assigned, phases, link: podLink, undo });
 }
 
 // k8s: a sandbox of the same pod in the same netns (a repeated ADD) finds its CNI_IFNAME taken by
@@ -186,23 +213,24 @@ async function repeatAdd(
   });
 }
 
-interface BuildInput {
+interface Undo {
   kv: Kv;
-  ipam: IpamClient;
-  assigned: Awaited<ReturnType<IpamClient['add']>>;
-  state: EndpointState;
-  phases: Phases;
-  link: PodLink;
+  endpoint: WorkloadEndpoint | undefined;
+  release: (() => Promise<void>) | undefined;
 }
 
-// The endpoint (which records the MAC chosen for the container end) is written while the veth is
-// configured: two independent waits overlap instead of adding up.
+interface BuildInput {
+  assigned: Awaited<ReturnType<IpamClient['add']>>;
+  phases: Phases;
+  link: PodLink;
+  undo: Undo;
+}
+
+// The addresses, routes and sysctls of the veth; on failure everything this ADD made and wrote
+// goes again.
 async function build(ctx: CalicoContext, input: BuildInput): Promise<Result> {
   const { args, identity } = ctx;
-  const { kv, assigned, state, phases, link } = input;
-  const previous = state.endpoint;
-  let configured = false;
-  let written: StoredEndpoint | undefined;
+  const { assigned, phases, link } = input;
   try {
     const ipNetworks = assigned.result.ips.map((ip) => hostNetwork(ip.address));
     if (ipNetworks.length === 0) {
@@ -215,37 +243,16 @@ async function build(ctx: CalicoContext, input: BuildInput): Promise<Result> {
       ipamRoutes: assigned.result.routes.map((r) => r.dst),
       ipNetworks,
     });
-    const endpoint = buildEndpoint({
-      ...facts(ctx),
-      ipNetworks,
-      containerMac: link.spec.containerMac ?? '',
-      previous: previous?.value,
-    });
-    const [network, stored] = await Promise.allSettled([
-      configurePodLink(link, { addresses: ipNetworks.map((n) => n.split('/')[0] ?? n), routes }),
-      writeEndpoint(kv, {
-        endpoint,
-        revision: previous?.revision ?? 0,
-        ...(state.profileExists
-          ? {}
-          : {
-              profile: buildProfile({
-                network: args.netConf.name,
-                orchestrator: identity.orchestrator,
-              }),
-            }),
-      }),
-    ]);
-    configured = network.status === 'fulfilled';
-    written = stored.status === 'fulfilled' ? stored.value : undefined;
     // configurePodLink removes the veth itself when it fails.
-    if (network.status === 'rejected') throw network.reason;
-    if (stored.status === 'rejected') throw stored.reason;
-    phases.mark('network+endpoint');
+    const network = await configurePodLink(link, {
+      addresses: ipNetworks.map((n) => n.split('/')[0] ?? n),
+      routes,
+    });
+    phases.mark('network');
     return buildResult({
       hostVeth: identity.hostVeth,
       ifName: args.ifName,
-      containerMac: network.value.containerMac,
+      containerMac: network.containerMac,
       netns: args.netns,
       mtu: ctx.conf.mtu,
       ipNetworks,
@@ -253,14 +260,8 @@ async function build(ctx: CalicoContext, input: BuildInput): Promise<Result> {
       prevResult: args.netConf.prevResult,
     });
   } catch (err) {
-    if (!configured) await removePodLink(link).catch(() => undefined);
-    await rollback(ctx, {
-      teardown: configured,
-      // A new endpoint goes; a k8s endpoint that existed before is left for the runtime's DEL.
-      endpoint: previous === undefined ? written : undefined,
-      kv,
-      release: assigned.existing ? undefined : input.ipam.release,
-    });
+    await removePodLink(link).catch(() => undefined);
+    await rollback(ctx, input.undo);
     throw err;
   }
 }
@@ -268,33 +269,14 @@ async function build(ctx: CalicoContext, input: BuildInput): Promise<Result> {
 // Best effort, and never masking the original error: remove what this ADD built and wrote, and
 // release what it assigned (not addresses a repeated ADD found already held: they belong to the
 // live endpoint).
-async function rollback(
-  ctx: CalicoContext,
-  options: {
-    teardown: boolean;
-    endpoint: StoredEndpoint | undefined;
-    kv: Kv;
-    release: (() => Promise<void>) | undefined;
-  },
-): Promise<void> {
-  const { args, identity } = ctx;
+async function rollback(ctx: CalicoContext, options: Undo): Promise<void> {
   const steps: [string, () => Promise<void>][] = [
-    [
-      'removing the veth',
-      async () => {
-        if (options.teardown) {
-          await teardownPodNetwork({
-            netns: args.netns,
-            containerIfName: args.ifName,
-            hostIfName: identity.hostVeth,
-          });
-        }
-      },
-    ],
     [
       'deleting the endpoint',
       async () => {
-        if (options.endpoint !== undefined) await deleteEndpoint(options.kv, options.endpoint);
+        if (options.endpoint !== undefined) {
+          await deleteWrittenEndpoint(options.kv, options.endpoint);
+        }
       },
     ],
     [

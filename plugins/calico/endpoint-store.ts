@@ -12,6 +12,7 @@ import {
   type WorkloadEndpoint,
 } from '../../lib/datastore/calico/workload-endpoint';
 import type { Compare, Kv, Op } from '../../lib/datastore/kv';
+import type { SideRead, SideValues, SideWrite } from '../../ipam/block-store';
 import type { Identity } from './identity';
 
 /** The endpoint as stored, with the revision to compare against when writing it back. */
@@ -20,48 +21,89 @@ export interface StoredEndpoint {
   revision: number;
 }
 
-/** What ADD and DEL read before they act, in one etcd request. */
+/** What ADD and DEL read before they act, with IPAM's first read. */
 export interface EndpointState {
   endpoint: StoredEndpoint | undefined;
   profileExists: boolean;
 }
 
+/** The keys of the endpoint state: ClusterInformation, the workload's endpoint, the Profile. */
+export function endpointStateReads(options: { identity: Identity; network: string }): SideRead[] {
+  return [
+    { key: CLUSTER_INFORMATION_KEY },
+    { key: endpointKeyOf(options.identity) },
+    { key: profileKey(options.network), keysOnly: true },
+  ];
+}
+
 /**
- * Reads ClusterInformation, the workload's endpoint and the network's Profile in one read-only
- * transaction. A missing ClusterInformation or `datastoreReady` other than true is code 11: Calico
- * is not ready yet, so the runtime should retry (calico-behaviour.md §5.1 step 6).
+ * The endpoint state from the side keys read. A missing ClusterInformation or `datastoreReady`
+ * other than true is code 11: Calico is not ready yet, so the runtime should retry
+ * (calico-behaviour.md §5.1 step 6).
  */
-export async function readEndpointState(
-  kv: Kv,
+export function endpointStateFrom(
+  side: SideValues,
   options: { identity: Identity; network: string },
-): Promise<EndpointState> {
-  const wepKey = workloadEndpointKey(options.identity.namespace, options.identity.endpointName);
-  const { results } = await kv.txn({
-    compare: [],
-    success: [
-      { op: 'range', key: CLUSTER_INFORMATION_KEY },
-      { op: 'range', key: wepKey },
-      { op: 'range', key: profileKey(options.network), keysOnly: true },
-    ],
-    failure: [],
-  });
-  const [info, wep, profile] = results.map((r) => (r.op === 'range' ? r.kvs[0] : undefined));
+): EndpointState {
+  const info = side.get(CLUSTER_INFORMATION_KEY);
   const ready =
     info !== undefined &&
-    parseClusterInformation(info.key, info.value).spec.datastoreReady === true;
+    parseClusterInformation(CLUSTER_INFORMATION_KEY, info.value).spec.datastoreReady === true;
   if (!ready) {
     throw new CniError(
       ErrorCode.tryAgainLater,
       `Calico is currently not ready to process requests: ClusterInformation default ${info === undefined ? 'does not exist' : 'has datastoreReady other than true'} (${CLUSTER_INFORMATION_KEY})`,
     );
   }
+  const key = endpointKeyOf(options.identity);
+  const wep = side.get(key);
   return {
     endpoint:
       wep === undefined
         ? undefined
-        : { value: parseWorkloadEndpoint(wep.key, wep.value), revision: wep.modRevision },
-    profileExists: profile !== undefined,
+        : { value: parseWorkloadEndpoint(key, wep.value), revision: wep.revision },
+    profileExists: side.has(profileKey(options.network)),
   };
+}
+
+/**
+ * The writes that store the endpoint (created when it was absent, else compare-and-swapped) and,
+ * when absent, the network's Profile (never updated, as upstream).
+ */
+export function endpointWrites(options: {
+  endpoint: WorkloadEndpoint;
+  state: EndpointState;
+  profile: Profile;
+}): SideWrite[] {
+  const { endpoint, state } = options;
+  const writes: SideWrite[] = [
+    {
+      key: endpointKeyOf(endpoint),
+      expect: state.endpoint?.revision ?? 0,
+      value: encodeWorkloadEndpoint(endpoint),
+    },
+  ];
+  if (!state.profileExists) {
+    const profile = options.profile;
+    writes.push({
+      key: profileKey(profile.metadata.name),
+      expect: 0,
+      value: encodeProfile(profile),
+    });
+  }
+  return writes;
+}
+
+/** Deletes the endpoint as read (DEL); none when it is absent. */
+export function endpointDeletes(endpoint: StoredEndpoint | undefined): SideWrite[] {
+  if (endpoint === undefined) return [];
+  return [{ key: endpointKeyOf(endpoint.value), expect: endpoint.revision, value: null }];
+}
+
+function endpointKeyOf(of: Identity | Pick<WorkloadEndpoint, 'metadata'>): string {
+  return 'metadata' in of
+    ? workloadEndpointKey(of.metadata.namespace ?? 'default', of.metadata.name)
+    : workloadEndpointKey(of.namespace, of.endpointName);
 }
 
 /**
@@ -97,20 +139,15 @@ export async function writeEndpoint(
   );
 }
 
-/** Deletes the endpoint if it is still at `revision`; gone already counts as done. */
-export async function deleteEndpoint(kv: Kv, endpoint: StoredEndpoint): Promise<void> {
-  const { metadata } = endpoint.value;
-  const key = workloadEndpointKey(metadata.namespace ?? 'default', metadata.name);
-  const { succeeded, results } = await kv.txn({
-    compare: [{ key, target: 'modRevision', result: 'equal', value: endpoint.revision }],
+/**
+ * Rollback of an ADD: deletes the endpoint it wrote, if it still holds exactly that (the compare is
+ * on the value, so an endpoint another invocation rewrote meanwhile is left alone).
+ */
+export async function deleteWrittenEndpoint(kv: Kv, endpoint: WorkloadEndpoint): Promise<void> {
+  const key = endpointKeyOf(endpoint);
+  await kv.txn({
+    compare: [{ key, target: 'value', result: 'equal', value: encodeWorkloadEndpoint(endpoint) }],
     success: [{ op: 'delete', key }],
-    failure: [{ op: 'range', key, keysOnly: true }],
+    failure: [],
   });
-  const stillThere = results[0]?.op === 'range' && results[0].kvs.length > 0;
-  if (!succeeded && stillThere) {
-    throw new CniError(
-      ErrorCode.tryAgainLater,
-      `endpoint was modified before it could be deleted: WorkloadEndpoint ${metadata.name}`,
-    );
-  }
 }

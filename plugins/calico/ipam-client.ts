@@ -1,17 +1,22 @@
+import type { SideHooks, SideValues } from '../../ipam/block-store';
 import { assignForAttachment, ipamCheck, ipamDel, ipamGc, ipamStatus } from '../../ipam/cni-ipam';
+import { EtcdBlockStore } from '../../ipam/etcd-block-store';
 import type { ClusterArgs, CmdArgs } from '../../lib/cni/dispatcher';
 import { delegateAdd, delegateCommand } from '../../lib/cni/delegate';
 import type { Result } from '../../lib/cni/result/types';
+import { CAS_CONFLICT, withCasRetry } from '../../lib/datastore/cas-retry';
 import type { Kv } from '../../lib/datastore/kv';
 
 /** The IPAM plugin named by `ipam.type`, run in-process or by exec; same contract either way. */
 export interface IpamClient {
   /**
    * The addresses, and whether the container already held them (then never release on failure).
-   * Nothing is written unless `gate` resolves: in-process, the IPAM reads overlap it.
+   * The side keys (calico's endpoint) are read before anything is written and written with the
+   * assignment: in-process in IPAM's own read and commit, by exec just before and after it.
    */
-  add: (gate: Promise<unknown>) => Promise<{ result: Result; existing: boolean }>;
-  release: () => Promise<void>;
+  add: (side: SideHooks) => Promise<{ result: Result; existing: boolean }>;
+  /** Releases the addresses; the side writes (the endpoint's deletion) go with the release. */
+  release: (side?: SideHooks) => Promise<void>;
   check: () => Promise<void>;
 }
 
@@ -23,22 +28,54 @@ export function ipamClient(
   if (options.ipamType === 'calico-ipam') {
     const shared = { kv: options.kv, node: options.node };
     return {
-      add: (gate) => assignForAttachment(args, { ...shared, gate }),
-      release: () => ipamDel(args, shared),
+      add: (side) => assignForAttachment(args, { ...shared, side }),
+      release: (side) => ipamDel(args, { ...shared, ...(side === undefined ? {} : { side }) }),
       check: () => ipamCheck(args, shared),
     };
   }
   const delegate = delegateOptions(args);
+  const store = new EtcdBlockStore(options.kv);
+  const readSide = async (side: SideHooks): Promise<SideValues> =>
+    (await store.readHandles([], { side: side.reads })).side;
+  // The delegate keeps its own state: the side writes follow it in their own compare-and-swap,
+  // read again after a lost compare.
+  const writeSide = (side: SideHooks, first: SideValues, addresses: string[]): Promise<void> =>
+    withCasRetry(
+      async (round) => {
+        const values = round === 0 ? first : await readSide(side);
+        const writes = side.writes?.(values, addresses) ?? [];
+        if (writes.length === 0) return undefined;
+        const done = await store.commit(writes.map((w) => ({ kind: 'side' as const, ...w })));
+        return done ? undefined : CAS_CONFLICT;
+      },
+      { what: `endpoint write for ${args.containerId}` },
+    );
   return {
-    add: async (gate) => {
-      await gate;
+    add: async (side) => {
+      const values = await readSide(side);
+      side.admit?.(values);
+      await side.gate;
       const cniVersion = args.netConf.cniVersion;
-      return {
-        result: await delegateAdd(options.ipamType, { ...delegate, cniVersion }),
-        existing: false,
-      };
+      const result = await delegateAdd(options.ipamType, { ...delegate, cniVersion });
+      try {
+        await writeSide(
+          side,
+          values,
+          result.ips.map((ip) => ip.address),
+        );
+      } catch (err) {
+        await delegateCommand(options.ipamType, 'DEL', delegate).catch(() => undefined);
+        throw err;
+      }
+      return { result, existing: false };
     },
-    release: () => delegateCommand(options.ipamType, 'DEL', delegate),
+    release: async (side) => {
+      const values = side === undefined ? undefined : await readSide(side);
+      if (side !== undefined && values !== undefined) side.admit?.(values);
+      await side?.gate;
+      await delegateCommand(options.ipamType, 'DEL', delegate);
+      if (side !== undefined && values !== undefined) await writeSide(side, values, []);
+    },
     check: () => delegateCommand(options.ipamType, 'CHECK', delegate),
   };
 }
