@@ -69,6 +69,7 @@ async function main(): Promise<number> {
         resolve(c ?? 130);
       });
     });
+    if (interrupted()) process.stderr.write('bench: interrupted, cleaning up\n');
     return interrupted() ? 130 : code;
   } finally {
     await etcd?.stop();

@@ -54,13 +54,18 @@ export function calicoNetconf(
 export async function prepare(endpoint: string): Promise<BenchSetup> {
   const kv = rawKv(endpoint);
   const work = mkdtempSync(join(tmpdir(), 'calico-bench-'));
+  // Ctrl-C ends the process without unwinding: the scratch directory goes in the exit hook too.
+  const removeWork = () => {
+    rmSync(work, { recursive: true, force: true });
+  };
+  process.on('exit', removeWork);
   try {
     await verifyCounting(endpoint, kv);
     await kv.put(CLUSTER_INFORMATION_KEY, READY_CLUSTER_INFORMATION);
     await kv.put(ipPoolKey('pool4'), rawPool('pool4', POD_POOL));
   } catch (err) {
     kv.close();
-    rmSync(work, { recursive: true, force: true });
+    removeWork();
     throw err;
   }
   return {
@@ -77,7 +82,7 @@ export async function prepare(endpoint: string): Promise<BenchSetup> {
     work,
     close: () => {
       kv.close();
-      rmSync(work, { recursive: true, force: true });
+      removeWork();
     },
   };
 }
