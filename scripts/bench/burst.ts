@@ -38,7 +38,11 @@ async function wave(
     wave: {
       wallMs,
       failures: failed.length,
-      errors: failed.slice(0, 3).map((r) => `${r.stdout.trim()} ${r.stderr.trim().slice(-300)}`),
+      errors: failed
+        .slice(0, 3)
+        .map((r) =>
+          [r.stdout.trim(), r.stderr.trim().slice(-300)].filter((t) => t !== '').join(' '),
+        ),
       etcdRequests: countsTotal(counts),
     },
   };

@@ -45,7 +45,13 @@ export function markdown(r: BenchResults): string {
       `leftovers ${b.del.leftovers.links} veths / ${b.del.leftovers.endpoints} endpoints / ${b.del.leftovers.handles} handles, ` +
       `${b.del.etcdRequests} etcd requests.`,
   );
-  for (const e of [...b.add.errors, ...b.del.errors]) push(`- error: \`${e.replace(/`/g, "'")}\``);
+  // The first error of each wave says why; latest.json keeps a few more.
+  for (const [verb, e] of [
+    ['ADD', b.add.errors[0]],
+    ['DEL', b.del.errors[0]],
+  ] as const) {
+    if (e !== undefined) push(`- first ${verb} error: \`${e.replace(/`/g, "'")}\``);
+  }
   push(
     '',
     '| first ADD on a fresh node (calico-ipam, claims a block) | etcd requests (median) | ms (median) | runs |',

@@ -8,7 +8,7 @@ import type { SeriesResult } from './results';
 const ROW = 34;
 const LEFT = 190;
 const RIGHT = 110;
-const TOP = 40;
+const TOP = 48;
 const WIDTH = 960;
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
@@ -33,7 +33,7 @@ export function svgChart(series: readonly SeriesResult[], title: string): string
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${WIDTH}" height="${height}" viewBox="0 0 ${WIDTH} ${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="${WIDTH}" height="${height}" fill="white"/>`,
-    `<text x="${LEFT}" y="20" font-size="14">${esc(title)}</text>`,
+    `<text x="${LEFT}" y="18" font-size="14">${esc(title)}</text>`,
   ];
   const bottom = TOP + series.length * ROW;
   for (let t = 0; t <= axisMax; t += step) {
@@ -43,14 +43,15 @@ export function svgChart(series: readonly SeriesResult[], title: string): string
     );
   }
   out.push(`<text x="${LEFT + plotW / 2}" y="${bottom + 34}" text-anchor="middle">ms</text>`);
-  for (const [factor, label] of [
-    [2, '2 × node -e 0'],
-    [2.5, '2.5 ×'],
+  // The two labels sit on either side of their lines, which are close together.
+  for (const [factor, label, anchor] of [
+    [2, 'ADD target 2 × node -e 0 ', 'end'],
+    [2.5, ' DEL target 2.5 ×', 'start'],
   ] as const) {
     const at = f(x(factor * floor));
     out.push(
       `<line x1="${at}" y1="${TOP - 6}" x2="${at}" y2="${bottom}" stroke="#c60" stroke-dasharray="4 3"/>`,
-      `<text x="${at}" y="${TOP - 10}" text-anchor="middle" fill="#c60" font-size="10">${label}</text>`,
+      `<text x="${at}" y="${TOP - 10}" text-anchor="${anchor}" fill="#c60" font-size="10" xml:space="preserve">${label}</text>`,
     );
   }
   series.forEach((s, row) => {
