@@ -12,6 +12,7 @@ import {
   runIpam,
   type Run,
 } from './testing/ipam-binary';
+import { writeForeignBlocks } from './testing/foreign-blocks';
 
 const POOLS = '/calico/resources/v3/projectcalico.org/ippools/';
 const BLOCKS = '/calico/ipam/v2/assignment/';
@@ -393,7 +394,12 @@ describeWithEtcd('calico-ipam against a real etcd', () => {
     let made = 0;
     for (const others of [10, 10_000]) {
       // Other nodes' blocks, written in bulk where those nodes' own hashed walks would put them.
-      await writeOtherBlocks(made, others);
+      await writeForeignBlocks(kv, {
+        poolCidr: '10.0.0.0/8',
+        blockSize: 26,
+        from: made,
+        to: others,
+      });
       made = others;
       const before = await etcdKvRequests(etcd.endpoint);
       const started = Date.now();
@@ -409,44 +415,3 @@ describeWithEtcd('calico-ipam against a real etcd', () => {
     );
   }, 120_000);
 });
-
-// Blocks for nodes other-<i>, i in [from, to), at each node's hash-chosen block of 10.0.0.0/8.
-async function writeOtherBlocks(from: number, to: number): Promise<void> {
-  const { blockWalk, poolGeometry, parseNetwork, formatCidr, newBlock, assignFromBlock } =
-    await import('./core');
-  const { encodeBlock } = await import('../lib/datastore/calico/block');
-  const { blockToStored } = await import('./stored-values');
-  const geometry = poolGeometry(parseNetwork('10.0.0.0/8'), 26);
-  const taken = new Set(
-    (await kv.range(`${BLOCKS}ipv4/block/`, { prefix: true, keysOnly: true })).kvs.map(
-      (k) => k.key,
-    ),
-  );
-  let batch: { key: string; value: string }[] = [];
-  const flush = async (): Promise<void> => {
-    if (batch.length === 0) return;
-    await kv.txn({
-      compare: [],
-      success: batch.map((b) => ({ op: 'put' as const, ...b })),
-      failure: [],
-    });
-    batch = [];
-  };
-  for (let i = from; i < to; i++) {
-    const node = `other-${i}`;
-    for (const cidr of blockWalk(geometry, { nodeName: node })) {
-      const text = formatCidr(cidr);
-      const key = `${BLOCKS}ipv4/block/${text.replace('/', '-')}`;
-      if (taken.has(key)) continue;
-      taken.add(key);
-      const block = assignFromBlock(newBlock(cidr, { affinityNode: node, sequenceNumber: 1n }), {
-        count: 1,
-        handleId: `net1.${node}`,
-      }).block;
-      batch.push({ key, value: encodeBlock(blockToStored(block)) });
-      break;
-    }
-    if (batch.length === 100) await flush();
-  }
-  await flush();
-}

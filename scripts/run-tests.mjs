@@ -58,6 +58,16 @@ if (closing === null || closing === undefined) {
   totals.skipped += Number(closing[3] ?? 0);
 }
 
+// The benchmark's smoke run: it fails only when the instrument broke, never for a missed target.
+step('bench smoke', 'node', [
+  '--import',
+  'tsx',
+  'scripts/bench/main.ts',
+  '--quick',
+  '--out',
+  join(work, 'bench'),
+]);
+
 rmSync(work, { recursive: true, force: true });
 if (failedSteps.length > 0) console.log(`\nfailed steps: ${failedSteps.join(', ')}`);
 // A failed step without failed tests (lint, build) still counts as one failure.

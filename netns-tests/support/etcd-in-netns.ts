@@ -56,8 +56,12 @@ export async function startEtcdInNetns(netns: string): Promise<NetnsEtcd> {
       ...args,
     ]);
   const stop = async (): Promise<void> => {
-    child.kill('SIGTERM');
-    await new Promise((resolve) => child.once('exit', resolve));
+    // Already gone (e.g. a Ctrl-C reached the whole process group): 'exit' will not fire again.
+    if (child.exitCode === null && child.signalCode === null) {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      await exited;
+    }
     rmSync(dir, { recursive: true, force: true });
   };
   for (let i = 0; ; i++) {

@@ -1,0 +1,79 @@
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { spawnPlugin, type Run } from '../../ipam/testing/ipam-binary';
+
+// Every command is timed as a container runtime starts it: exec'd directly (the benchmark itself
+// runs inside the node netns), with PATH and CNI_* only. This machine's shells export
+// NODE_EXTRA_CA_CERTS, which costs every Node start ~30 ms; a runtime never passes it.
+
+/** The repository root. */
+export const ROOT = resolve(__dirname, '..', '..');
+/** The bundles under test. */
+export const CALICO = join(ROOT, 'dist', 'calico');
+export const CALICO_IPAM = join(ROOT, 'dist', 'calico-ipam');
+/** Debian's containernetworking-plugins: the Go reference. */
+export const REFERENCE_DIR = '/usr/lib/cni';
+/** GNU time (Debian package `time`), for the peak RSS. */
+export const GNU_TIME = '/usr/bin/time';
+/** containerd's default PATH for plugins. */
+export const RUNTIME_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** One command line with its CNI environment and stdin. */
+export interface Command {
+  argv: string[];
+  /** CNI_* variables; PATH is added. */
+  env: Record<string, string>;
+  stdin: string;
+}
+
+/** A finished run with its wall time from spawn to exit (stdout fully read). */
+export interface Timed extends Run {
+  ms: number;
+}
+
+/** Runs `command` with PATH and its CNI_* only and times it. */
+export async function timed(command: Command): Promise<Timed> {
+  const started = process.hrtime.bigint();
+  const run = await spawnPlugin(command.argv, {
+    env: { PATH: RUNTIME_PATH, ...command.env },
+    stdin: command.stdin,
+  });
+  return { ...run, ms: Number(process.hrtime.bigint() - started) / 1e6 };
+}
+
+/** Like `timed`, but a non-zero exit is an error naming the command and what it printed. */
+export async function mustSucceed(name: string, command: Command): Promise<Timed> {
+  const run = await timed(command);
+  if (run.code !== 0) {
+    throw new Error(`${name} exited ${run.code}: ${run.stdout.trim()} ${run.stderr.trim()}`);
+  }
+  return run;
+}
+
+/** The CNI environment of one call. */
+export function cniEnv(
+  command: 'ADD' | 'DEL' | 'VERSION',
+  options: { containerId: string; netns: string; cniPath: string },
+): Record<string, string> {
+  return {
+    CNI_COMMAND: command,
+    CNI_CONTAINERID: options.containerId,
+    CNI_NETNS: options.netns,
+    CNI_IFNAME: 'eth0',
+    CNI_PATH: options.cniPath,
+  };
+}
+
+/** What must exist before a run, with the package that provides it. */
+export function missingPrerequisites(): string[] {
+  const needs: [string, string][] = [
+    [CALICO, 'npm run build'],
+    [CALICO_IPAM, 'npm run build'],
+    [join(REFERENCE_DIR, 'ptp'), 'apt-get install containernetworking-plugins'],
+    [GNU_TIME, 'apt-get install time'],
+    ['/usr/bin/etcd', 'apt-get install etcd-server'],
+    ['/usr/bin/etcdctl', 'apt-get install etcd-client'],
+    ['/usr/bin/nsenter', 'apt-get install util-linux'],
+  ];
+  return needs.filter(([path]) => !existsSync(path)).map(([path, fix]) => `${path} (${fix})`);
+}
