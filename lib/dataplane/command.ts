@@ -77,31 +77,65 @@ export function runCommand(
   argv: readonly string[],
   options: CommandOptions,
 ): Promise<CommandOutput> {
+  const started = startCommand(argv, { ...options, stdin: options.stdin !== undefined });
+  if (options.stdin !== undefined) started.feed(options.stdin);
+  return started.output;
+}
+
+/** A command started before its input is known; it waits on stdin until fed. */
+export interface StartedCommand {
+  /** Writes `input` to the child's stdin and closes it; later calls do nothing. */
+  feed: (input: string) => void;
+  /** Closes stdin unfed: the child exits with nothing done, and nobody waits for it. */
+  cancel: () => void;
+  /** Settles when the child has exited, as runCommand's promise does. */
+  readonly output: Promise<CommandOutput>;
+}
+
+/**
+ * Starts `argv` now and lets the caller write its stdin later: an ADD forks and execs its
+ * iproute2 and sysctl processes while IPAM waits on etcd, and only feeds them the addresses once
+ * they are known. Until fed, the child and its timer do not keep this process alive: a caller
+ * that never feeds it (an ADD that failed before configuring) exits, which closes the pipe, and
+ * the child reads end of input and exits with nothing done.
+ */
+export function startCommand(
+  argv: readonly string[],
+  options: Omit<CommandOptions, 'stdin'> & { stdin: boolean },
+): StartedCommand {
   const [file, ...args] = argv;
-  if (file === undefined) throw new Error('runCommand: empty argv');
+  if (file === undefined) throw new Error('startCommand: empty argv');
   if (options.timeoutMs <= 0) {
-    return Promise.reject(
+    const output = Promise.reject(
       new CommandTimedOut(
         ErrorCode.dataplaneFailed,
         `${options.step}: timed out before starting ${describeArgv(argv)}`,
       ),
     );
+    output.catch(() => undefined);
+    return { feed: () => undefined, cancel: () => undefined, output };
   }
-  return new Promise((resolve, reject) => {
-    spawned += 1;
-    // LC_ALL=C: iproute2's and the kernel's messages are matched below ("Cannot find device").
-    const child = spawn(file, args, {
-      stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-      env: { PATH: process.env.PATH ?? FALLBACK_DIRS.join(':'), LC_ALL: 'C' },
-    });
+  spawned += 1;
+  // LC_ALL=C: iproute2's and the kernel's messages are matched below ("Cannot find device").
+  const child = spawn(file, args, {
+    stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    env: { PATH: process.env.PATH ?? FALLBACK_DIRS.join(':'), LC_ALL: 'C' },
+  });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill('SIGKILL');
+  }, options.timeoutMs);
+  // The stdio pipes are net.Sockets at run time (typed as plain streams): they ref and unref too.
+  const handles = [child, child.stdin, child.stdout, child.stderr, timer] as unknown as ({
+    ref?: () => void;
+    unref?: () => void;
+  } | null)[];
+  if (options.stdin) for (const h of handles) h?.unref?.();
+  const output = new Promise<CommandOutput>((resolve, reject) => {
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    let timedOut = false;
     let failed = false;
-    const timer = setTimeout(() => {
-      timedOut = true;
-      child.kill('SIGKILL');
-    }, options.timeoutMs);
     child.stdout?.on('data', (chunk: Buffer) => out.push(chunk));
     child.stderr?.on('data', (chunk: Buffer) => err.push(chunk));
     child.on('error', (e) => {
@@ -134,12 +168,26 @@ export function runCommand(
         stderr,
       });
     });
-    if (child.stdin !== null) {
-      // A child that exits before reading all of stdin gives EPIPE; its exit status tells the story.
-      child.stdin.on('error', () => undefined);
-      child.stdin.end(options.stdin);
-    }
   });
+  // Awaited by whoever feeds it; until then a failure must not count as an unhandled rejection.
+  output.catch(() => undefined);
+  // A child that exits before reading all of stdin gives EPIPE; its exit status tells the story.
+  child.stdin?.on('error', () => undefined);
+  let fed = false;
+  return {
+    feed: (input) => {
+      if (fed) return;
+      fed = true;
+      for (const h of handles) h?.ref?.();
+      child.stdin?.end(input);
+    },
+    cancel: () => {
+      if (fed) return;
+      fed = true;
+      child.stdin?.end();
+    },
+    output,
+  };
 }
 
 /** A monotonic deadline shared by all the steps of one operation. */

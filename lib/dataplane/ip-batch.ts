@@ -1,5 +1,5 @@
 import { CniError, ErrorCode } from '../cni/errors';
-import { describeArgv, runCommand, tool } from './command';
+import { describeArgv, startCommand, tool } from './command';
 
 // One `ip -batch -` process runs many iproute2 commands: a process per command would cost a
 // fork+exec (and, inside a netns, an nsenter) each. Batch lines are tokenised by iproute2 on
@@ -55,21 +55,41 @@ export function batchArgv(
 }
 
 /** Run `commands` in one iproute2 process. Never throws for a failed line: see `lines`. */
-export async function ipBatch(
+export function ipBatch(
   commands: readonly BatchCommand[],
   options: BatchOptions,
 ): Promise<BatchOutcome> {
   const json = commands.some((c) => c.prints === true);
-  const argv = batchArgv(options, json);
-  const result = await runCommand(argv, {
-    stdin: commands.map((c) => `${c.command}\n`).join(''),
+  return startIpBatch({ ...options, json }).run(commands);
+}
+
+/** An iproute2 batch process started before its commands are known (see startCommand). */
+export interface StartedBatch {
+  /** Feeds the commands and resolves with every line's outcome; call once. */
+  run: (commands: readonly BatchCommand[]) => Promise<BatchOutcome>;
+  /** Closes its input unfed: it exits having done nothing. */
+  cancel: () => void;
+}
+
+/** Starts `ip [-j] -batch -` now (inside `netns` when given); its commands follow with `run`. */
+export function startIpBatch(options: BatchOptions & { json: boolean }): StartedBatch {
+  const argv = batchArgv(options, options.json);
+  const started = startCommand(argv, {
+    stdin: true,
     timeoutMs: options.timeoutMs,
     step: options.step,
   });
   return {
-    lines: assignOutcomes(commands, result, options.force === true),
-    stderr: result.stderr,
-    argv,
+    run: async (commands) => {
+      started.feed(commands.map((c) => `${c.command}\n`).join(''));
+      const result = await started.output;
+      return {
+        lines: assignOutcomes(commands, result, options.force === true),
+        stderr: result.stderr,
+        argv,
+      };
+    },
+    cancel: started.cancel,
   };
 }
 

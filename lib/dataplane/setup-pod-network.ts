@@ -1,13 +1,23 @@
 import { CniError, ErrorCode } from '../cni/errors';
 import { cidrFamily } from '../cni/ip-text';
-import { Deadline, describeArgv, runCommand, sleep, tool } from './command';
+import {
+  Deadline,
+  describeArgv,
+  runCommand,
+  sleep,
+  startCommand,
+  tool,
+  type StartedCommand,
+} from './command';
 import {
   batchArgv,
   batchLineError,
   ipBatch,
   requireAllOk,
+  startIpBatch,
   type BatchCommand,
   type BatchOutcome,
+  type StartedBatch,
 } from './ip-batch';
 import { describeRoute, parseLinks, parseRoutes } from './ip-json';
 import {
@@ -31,8 +41,10 @@ import { containerSysctlArgs, hostSysctls } from './sysctls';
 //      pod forwarding,       host end up (+ eui64 for IPv6), host routes, read the MAC back
 //      accept_dad
 //   4. nsenter ip -batch    container end up, gateway routes, /32 and /128 addresses, its MAC
-// Everything after 1 is undone by deleting the host end (the kernel removes the peer and the
-// host routes with it); nothing else is ever deleted.
+// 2, 3 and 4 are started as soon as the veth exists, while the caller's IPAM still waits on etcd,
+// and read their input once the addresses are known: their fork, exec and nsenter are off the
+// critical path. Everything after 1 is undone by deleting the host end (the kernel removes the
+// peer and the host routes with it); nothing else is ever deleted.
 
 /** What to build for one pod. */
 export interface PodNetworkSpec {
@@ -94,6 +106,18 @@ export async function setupPodNetwork(spec: PodNetworkSpec): Promise<PodNetwork>
 export interface PodLink {
   readonly spec: Omit<PodNetworkSpec, 'addresses' | 'routes'>;
   readonly deadline: Deadline;
+  /** Processes 2–4, started and waiting for their input. */
+  readonly waiting: WaitingProcesses;
+}
+
+/** The processes that configure the veth, started before the addresses are known. */
+interface WaitingProcesses {
+  /** `nsenter --net=POD sysctl -q -p -`: reads `key=value` lines. */
+  podSysctls: StartedCommand;
+  /** `ip -j -force -batch -` here. */
+  host: StartedBatch;
+  /** `nsenter --net=POD ip -j -batch -`. */
+  pod: StartedBatch;
 }
 
 /**
@@ -120,7 +144,38 @@ export async function createPodLink(
   if (!spec.netns.startsWith('/')) spec = { ...spec, netns: `${process.cwd()}/${spec.netns}` };
   const deadline = new Deadline(spec.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   await createVeth({ ...spec, addresses: [] }, deadline);
-  return { spec, deadline };
+  return { spec, deadline, waiting: startWaiting(spec, deadline) };
+}
+
+function startWaiting(
+  spec: { netns: string; hostIfName: string },
+  deadline: Deadline,
+): WaitingProcesses {
+  const timeoutMs = deadline.remaining();
+  return {
+    podSysctls: startCommand(
+      [tool('nsenter'), `--net=${spec.netns}`, tool('sysctl'), '-q', '-p', '-'],
+      { stdin: true, timeoutMs, step: `set sysctls in netns ${spec.netns}` },
+    ),
+    host: startIpBatch({
+      json: true,
+      force: true,
+      timeoutMs,
+      step: `bring up host veth ${spec.hostIfName} and add its routes`,
+    }),
+    pod: startIpBatch({
+      json: true,
+      netns: spec.netns,
+      timeoutMs,
+      step: `configure the pod end in netns ${spec.netns}`,
+    }),
+  };
+}
+
+function cancelWaiting(link: PodLink): void {
+  link.waiting.podSysctls.cancel();
+  link.waiting.host.cancel();
+  link.waiting.pod.cancel();
 }
 
 /** The second half: addresses, routes, sysctls; on failure the veth is removed. */
@@ -134,14 +189,16 @@ export async function configurePodLink(
     ...(options.routes === undefined ? {} : { routes: options.routes }),
   };
   try {
-    return await configure(spec, splitAddresses(spec.addresses), link.deadline);
+    return await configure(spec, splitAddresses(spec.addresses), link);
   } catch (err: unknown) {
+    cancelWaiting(link);
     throw await rolledBack(err, spec.hostIfName);
   }
 }
 
 /** Removes a veth pair made by createPodLink that will not be configured (IPAM failed). */
 export async function removePodLink(link: PodLink): Promise<void> {
+  cancelWaiting(link);
   if (linkExistsHere(link.spec.hostIfName)) {
     await deleteHostLink(link.spec.hostIfName, {
       timeoutMs: ROLLBACK_TIMEOUT_MS,
@@ -227,16 +284,21 @@ async function refuseExistingContainerLink(
 async function configure(
   spec: PodNetworkSpec,
   { v4, v6 }: { v4: string[]; v6: string[] },
-  deadline: Deadline,
+  link: PodLink,
 ): Promise<PodNetwork> {
+  const { deadline, waiting } = link;
   writeSysctls(hostSysctls(spec.hostIfName, v4.length > 0, v6.length > 0), spec.warn);
 
   // IPv4 only: the pod's sysctls, the host end and the pod end are independent, so all three
   // processes run at once. With IPv6 the pod end must wait for its accept_dad=0.
-  const podEnd = v6.length === 0 ? containerUp(spec, v4, v6, deadline) : undefined;
+  const podEnd = v6.length === 0 ? containerUp(spec, { v4, v6, batch: waiting.pod }) : undefined;
   const [container, host, early] = await Promise.allSettled([
-    containerSysctls(spec, v4.length > 0, v6.length > 0, deadline),
-    hostUp(spec, v4, v6, deadline),
+    containerSysctls(spec, {
+      hasV4: v4.length > 0,
+      hasV6: v6.length > 0,
+      waiting: waiting.podSysctls,
+    }),
+    hostUp(spec, { v4, v6, batch: waiting.host, deadline }),
     podEnd ?? Promise.resolve(undefined),
   ]);
   if (container.status === 'rejected') throw container.reason;
@@ -244,22 +306,21 @@ async function configure(
   if (early.status === 'rejected') throw early.reason;
   if (host.value !== HOST_MAC) await pinHostMac(spec.hostIfName, deadline);
 
-  const containerMac = early.value ?? (await containerUp(spec, v4, v6, deadline));
+  const containerMac = early.value ?? (await containerUp(spec, { v4, v6, batch: waiting.pod }));
   if (v6.length > 0) await waitForHostLinkLocal(spec.hostIfName, deadline);
   return { containerMac };
 }
 
 async function containerSysctls(
   spec: PodNetworkSpec,
-  hasV4: boolean,
-  hasV6: boolean,
-  deadline: Deadline,
+  options: { hasV4: boolean; hasV6: boolean; waiting: StartedCommand },
 ): Promise<void> {
+  const { hasV4, hasV6 } = options;
   const args = containerSysctlArgs(spec.containerIfName, hasV4, hasV6, spec.allowIpForwarding);
-  if (args.length === 0) return;
-  const argv = [tool('nsenter'), `--net=${spec.netns}`, tool('sysctl'), '-q', '-w', ...args];
-  const step = `set sysctls in netns ${spec.netns}`;
-  const result = await runCommand(argv, { timeoutMs: deadline.remaining(), step });
+  options.waiting.feed(args.map((a) => `${a}\n`).join(''));
+  const argv = [tool('nsenter'), `--net=${spec.netns}`, tool('sysctl'), '-q', '-p', '-'];
+  const step = `set sysctls ${args.join(' ')} in netns ${spec.netns}`;
+  const result = await options.waiting.output;
   if (result.code !== 0) {
     throw new CniError(
       ErrorCode.dataplaneFailed,
@@ -271,10 +332,14 @@ async function containerSysctls(
 /** Steps 6 (host half) and 11; resolves with the host end's MAC as read back. */
 async function hostUp(
   spec: PodNetworkSpec,
-  v4: readonly string[],
-  v6: readonly string[],
-  deadline: Deadline,
+  options: {
+    v4: readonly string[];
+    v6: readonly string[];
+    batch: StartedBatch;
+    deadline: Deadline;
+  },
 ): Promise<string | undefined> {
+  const { v4, v6 } = options;
   const host = spec.hostIfName;
   const routes = [...v4, ...v6];
   const commands: BatchCommand[] = [
@@ -289,7 +354,7 @@ async function hostUp(
   ];
   const step = `bring up host veth ${host} and add its routes`;
   // -force: every route's fate is known, so an EEXIST can be told apart from our own route.
-  const outcome = await ipBatch(commands, { force: true, timeoutMs: deadline.remaining(), step });
+  const outcome = await options.batch.run(commands);
   const firstRoute = commands.length - 1 - routes.length;
   const clashes: string[] = [];
   for (const [index, line] of outcome.lines.entries()) {
@@ -298,7 +363,8 @@ async function hostUp(
     if (route !== undefined && line.error.includes('File exists')) clashes.push(route);
     else throw batchLineError(step, commands, outcome, { index, error: line.error });
   }
-  if (clashes.length > 0) await checkRouteOwners(host, clashes, outcome, deadline);
+  if (clashes.length > 0)
+    await checkRouteOwners(host, { clashes, outcome, deadline: options.deadline });
   const shown = outcome.lines.at(-1);
   return parseLinks(shown?.status === 'ok' ? shown.output : undefined)[0]?.address;
 }
@@ -309,10 +375,9 @@ async function hostUp(
  */
 async function checkRouteOwners(
   host: string,
-  clashes: readonly string[],
-  addOutcome: BatchOutcome,
-  deadline: Deadline,
+  options: { clashes: readonly string[]; outcome: BatchOutcome; deadline: Deadline },
 ): Promise<void> {
+  const { clashes, deadline, outcome: addOutcome } = options;
   for (const family of [4, 6] as const) {
     const ips = clashes.filter((ip) => (family === 6) === ip.includes(':'));
     if (ips.length === 0) continue;
@@ -376,10 +441,9 @@ async function pinHostMac(host: string, deadline: Deadline): Promise<void> {
 /** Steps 6 (container half), 7, 8 and 9; resolves with the container end's MAC. */
 async function containerUp(
   spec: PodNetworkSpec,
-  v4: readonly string[],
-  v6: readonly string[],
-  deadline: Deadline,
+  options: { v4: readonly string[]; v6: readonly string[]; batch: StartedBatch },
 ): Promise<string> {
+  const { v4, v6 } = options;
   const ctr = spec.containerIfName;
   const commands: BatchCommand[] = [
     { command: `link set dev ${ctr} up` },
@@ -392,11 +456,7 @@ async function containerUp(
     { command: `link show dev ${ctr}`, prints: true },
   ];
   const step = `configure ${ctr} in netns ${spec.netns}`;
-  const outputs = requireAllOk(
-    step,
-    commands,
-    await ipBatch(commands, { netns: spec.netns, timeoutMs: deadline.remaining(), step }),
-  );
+  const outputs = requireAllOk(step, commands, await options.batch.run(commands));
   const mac = parseLinks(outputs.at(-1))[0]?.address;
   if (mac === undefined) {
     throw new CniError(

@@ -315,11 +315,15 @@ function podRoutes(
   return ctx.conf.includeDefaultRoutes ? [...new Set([...custom, ...defaults])] : custom;
 }
 
-/** A random, locally administered unicast MAC, as the kernel would pick for a veth. */
+/**
+ * A random, locally administered unicast MAC, as the kernel would pick for a veth. Math.random is
+ * enough: the MAC only has to differ from the host end's on a point-to-point link, and webcrypto
+ * would load a dozen modules into every pod start.
+ */
 function randomMac(): string {
-  const bytes = globalThis.crypto.getRandomValues(new Uint8Array(6));
+  const bytes = Array.from({ length: 6 }, () => Math.floor(Math.random() * 256));
   bytes[0] = ((bytes[0] ?? 0) & 0xfc) | 0x02;
-  return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join(':');
+  return bytes.map((b) => b.toString(16).padStart(2, '0')).join(':');
 }
 
 function facts(ctx: CalicoContext): {
