@@ -9,7 +9,12 @@ export default defineConfig({
       {
         test: {
           name: 'unit',
-          include: ['lib/**/*.test.ts', 'ipam/**/*.test.ts', 'plugins/**/*.test.ts'],
+          include: [
+            'lib/**/*.test.ts',
+            'ipam/**/*.test.ts',
+            'plugins/**/*.test.ts',
+            'cli/**/*.test.ts',
+          ],
           // *.spawn.test.ts run real subprocesses: they belong to the binaries tier; *.etcd.test.ts
           // need a real etcd: they are the etcd tier.
           exclude: ['**/*.spawn.test.ts', '**/*.etcd.test.ts', '**/node_modules/**'],
