@@ -30,6 +30,8 @@ import { CliError } from './io';
 /** A parsed resource with typed metadata. */
 interface Resource {
   metadata: ObjectMeta;
+  spec: object;
+  raw?: JsonObject;
 }
 
 /** What the CLI needs to know about one kind. */
@@ -47,9 +49,21 @@ export interface KindInfo {
    * Parses a manifest or stored value (errors: `invalid IPPool at <where>: spec.cidr: …`) and
    * returns its metadata and Calico's stored JSON, with `meta` (uid, timestamps) merged in.
    */
-  canonical(where: string, text: string, meta?: Partial<ObjectMeta>): Canonical;
+  canonical(where: string, text: string, options?: CanonicalOptions): Canonical;
   headers(options: TableOptions): string[];
   row(where: string, text: string, options: TableOptions): string[];
+}
+
+/** How `canonical` treats its input. */
+export interface CanonicalOptions {
+  /** Metadata to set (uid, creationTimestamp kept from the stored resource, or new ones). */
+  meta?: Partial<ObjectMeta>;
+  /**
+   * The text is a manifest: write the modelled fields in Go's order, as calicoctl does, rather
+   * than keep the input's field order (which is what the codecs do for stored values, so that a
+   * newer Calico's fields survive). Fields the codecs do not model are dropped.
+   */
+  manifest?: boolean;
 }
 
 /** A resource in Calico's stored form. */
@@ -73,6 +87,8 @@ interface KindDefinition<T extends Resource> {
   prefix: (namespace: string | undefined) => string;
   namespaced?: boolean;
   writable?: boolean;
+  /** True when the codec types the spec (and keeps the stored one in `spec.raw`). */
+  typedSpec: boolean;
   columns(options: TableOptions): [string, (resource: T) => string][];
 }
 
@@ -84,9 +100,14 @@ function defineKind<T extends Resource>(definition: KindDefinition<T>): KindInfo
     writable: definition.writable ?? true,
     key: definition.key,
     prefix: definition.prefix,
-    canonical(where, text, meta = {}) {
+    canonical(where, text, options = {}) {
       const resource = definition.parse(where, text);
-      resource.metadata = { ...resource.metadata, ...meta };
+      resource.metadata = { ...resource.metadata, ...options.meta };
+      if (options.manifest === true) {
+        delete resource.raw;
+        delete resource.metadata.raw;
+        if (definition.typedSpec) delete (resource.spec as { raw?: unknown }).raw;
+      }
       return { metadata: resource.metadata, stored: definition.encode(resource) };
     },
     headers: (options) => definition.columns(options).map(([header]) => header),
@@ -115,6 +136,7 @@ const ipPool = defineKind({
   kind: 'IPPool',
   aliases: ['ippool', 'ippools', 'ipp', 'ipps', 'pool', 'pools'],
   parse: parseIpPool,
+  typedSpec: true,
   encode: encodeIpPool,
   key: ipPoolKey,
   prefix: () => IP_POOLS_PREFIX,
@@ -142,6 +164,7 @@ const node = defineKind({
   kind: 'Node',
   aliases: ['node', 'nodes', 'no'],
   parse: parseNode,
+  typedSpec: false,
   encode: encodeNode,
   key: nodeKey,
   prefix: () => NODES_PREFIX,
@@ -161,6 +184,7 @@ const profile = defineKind({
   kind: 'Profile',
   aliases: ['profile', 'profiles', 'pro', 'pros'],
   parse: parseProfile,
+  typedSpec: true,
   encode: encodeProfile,
   key: profileKey,
   prefix: () => PROFILES_PREFIX,
@@ -177,6 +201,7 @@ const ipReservation = defineKind({
   kind: 'IPReservation',
   aliases: ['ipreservation', 'ipreservations', 'ipr', 'iprs'],
   parse: parseIpReservation,
+  typedSpec: true,
   encode: encodeIpReservation,
   key: ipReservationKey,
   prefix: () => IP_RESERVATIONS_PREFIX,
@@ -190,6 +215,7 @@ const workloadEndpoint = defineKind({
   kind: 'WorkloadEndpoint',
   aliases: ['workloadendpoint', 'workloadendpoints', 'wep', 'weps'],
   parse: parseWorkloadEndpoint,
+  typedSpec: true,
   encode: encodeWorkloadEndpoint,
   key: (n, namespace) => workloadEndpointKey(namespace, n),
   prefix: (namespace) =>

@@ -100,7 +100,7 @@ async function writeOne(store: Store, resource: ManifestResource, verb: WriteVer
       creationTimestamp: stringOr(metadata.creationTimestamp, nowRfc3339()),
     };
     try {
-      await store.create(key, kind.canonical(where, text, meta).stored);
+      await store.create(key, kind.canonical(where, text, { meta, manifest: true }).stored);
     } catch (err) {
       if (isDatastoreError(err, 'AlreadyExists')) {
         throw new CliError(`${kind.kind} ${JSON.stringify(name)} already exists (${where})`);
@@ -117,7 +117,9 @@ async function writeOne(store: Store, resource: ManifestResource, verb: WriteVer
   }
   const expected = expectedRevision(metadata.resourceVersion, where) ?? existing.modRevision;
   try {
-    await store.update(key, kind.canonical(where, text, meta).stored, { modRevision: expected });
+    await store.update(key, kind.canonical(where, text, { meta, manifest: true }).stored, {
+      modRevision: expected,
+    });
   } catch (err) {
     if (isDatastoreError(err, 'Conflict')) {
       throw new CliError(
