@@ -63,7 +63,15 @@ export async function ipamShow(
     // Blocks of a deleted pool still hold addresses: show them rather than hide a leak.
     rows.push(...blocks.filter((b) => !inPool.has(b)).map(blockRow));
   }
-  io.out(formatTable(['GROUPING', 'CIDR', 'IPS TOTAL', 'IPS IN USE', 'IPS FREE', 'NODE'], rows));
+  const headers = ['GROUPING', 'CIDR', 'IPS TOTAL', 'IPS IN USE', 'IPS FREE', 'NODE'];
+  // The NODE column only means something for blocks.
+  const width = options.showBlocks ? headers.length : headers.length - 1;
+  io.out(
+    formatTable(
+      headers.slice(0, width),
+      rows.map((row) => row.slice(0, width)),
+    ),
+  );
 }
 
 function usedCount(block: BlockState): number {
