@@ -79,8 +79,21 @@ export class CalicoNode {
 
   /** Runs dist/calico inside the node netns. */
   calico(call: CalicoCall): Promise<PluginRun> {
+    return spawnPlugin(this.calicoArgv(), {
+      env: this.calicoEnv(call),
+      stdin: JSON.stringify(call.conf),
+    });
+  }
+
+  /** The argv that runs dist/calico inside the node netns (`ip netns exec` execs, no fork). */
+  calicoArgv(): string[] {
+    return [IP, 'netns', 'exec', this.topology.node.name, join(DIST, 'calico')];
+  }
+
+  /** The environment a runtime gives dist/calico for `call`: PATH and CNI_* only. */
+  calicoEnv(call: Omit<CalicoCall, 'conf'>): Record<string, string> {
     const netns = typeof call.netns === 'string' ? call.netns : (call.netns?.path ?? '');
-    const env: Record<string, string> = {
+    return {
       PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
       CNI_COMMAND: call.command,
       CNI_PATH: `${DIST}:/usr/lib/cni`,
@@ -93,10 +106,6 @@ export class CalicoNode {
           }),
       ...(call.cniArgs === undefined ? {} : { CNI_ARGS: call.cniArgs }),
     };
-    return spawnPlugin([IP, 'netns', 'exec', this.topology.node.name, join(DIST, 'calico')], {
-      env,
-      stdin: JSON.stringify(call.conf),
-    });
   }
 
   /** Every key under `prefix`, values parsed. */
