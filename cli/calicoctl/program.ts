@@ -162,9 +162,42 @@ function buildProgram(io: CliIo): Command {
     .description('check IPAM consistency; --release-leaks frees leaked addresses')
     .option('--release-leaks', 'release the leaked addresses the check found')
     .option('--dry-run', 'with --release-leaks: say what would be released, change nothing')
-    .action(async () => {
-      await ipamCheck();
-    });
+    .option(
+      '--grace-seconds <n>',
+      'addresses younger than this are ADDs in flight, not leaks',
+      '900',
+    )
+    .option('--network <name...>', 'networks served by calico, besides those endpoints prove')
+    .action(
+      async (
+        options: {
+          releaseLeaks?: boolean;
+          dryRun?: boolean;
+          graceSeconds: string;
+          network?: string[];
+        },
+        command: Command,
+      ) => {
+        const grace = Number(options.graceSeconds);
+        if (!/^\d+$/.test(options.graceSeconds) || !Number.isSafeInteger(grace * 1000)) {
+          throw new CliError(
+            `--grace-seconds: must be a whole number, got ${JSON.stringify(options.graceSeconds)}`,
+          );
+        }
+        await withKv(command, (kv) =>
+          ipamCheck(
+            kv,
+            {
+              releaseLeaks: options.releaseLeaks === true,
+              dryRun: options.dryRun === true,
+              graceMs: grace * 1000,
+              ...(options.network === undefined ? {} : { networks: options.network }),
+            },
+            io,
+          ),
+        );
+      },
+    );
   ipam
     .command('release')
     .description('release addresses whoever holds them')
