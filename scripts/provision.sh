@@ -13,8 +13,9 @@ fi
 
 # iproute2: network namespaces for the harness; containernetworking-plugins: the reference ptp and
 # host-local the conformance harness is proven against; hyperfine: the benchmark scripts; etcd-server:
-# the real datastore of the etcd tier (etcd-client for etcdctl); openssl: TLS test certificates.
-packages=(iproute2 containernetworking-plugins hyperfine etcd-server etcd-client openssl)
+# the real datastore of the etcd tier (etcd-client for etcdctl); openssl: TLS test certificates;
+# iputils-ping: the demo's cross-node ping and hop list.
+packages=(iproute2 containernetworking-plugins hyperfine etcd-server etcd-client openssl iputils-ping)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

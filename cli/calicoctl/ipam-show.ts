@@ -141,7 +141,7 @@ async function describeAddress(
     });
     if (!holds) continue;
     lines.push(
-      `  endpoint:  ${wep.metadata.namespace ?? 'default'}/${wep.metadata.name} (workload ${wep.spec.workload ?? '?'} on ${wep.spec.node ?? '?'})`,
+      `  endpoint:  ${wep.metadata.namespace ?? 'default'}/${wep.metadata.name} on ${wep.spec.node ?? '?'}`,
     );
   }
   return `${lines.join('\n')}\n`;
