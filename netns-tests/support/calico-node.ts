@@ -33,18 +33,42 @@ export interface CalicoCall {
   cniArgs?: string;
 }
 
+/** Client TLS files for etcd with --client-cert-auth. */
+export interface ClientTls {
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+}
+
+function tlsNetconf(tls: ClientTls): Record<string, string> {
+  return {
+    etcd_ca_cert_file: tls.caFile,
+    etcd_cert_file: tls.certFile,
+    etcd_key_file: tls.keyFile,
+  };
+}
+
 /** A Calico node: a topology with etcd relayed in, ClusterInformation ready and a pool. */
 export class CalicoNode {
   private constructor(
     readonly topology: Topology,
     readonly relay: EtcdRelay,
     readonly kv: Kv,
+    private readonly tlsConf: Record<string, string>,
   ) {}
 
-  /** Relays `etcd` into the node, marks the datastore ready and writes 10.1.0.0/16 (and v6). */
-  static async create(topology: Topology, etcd: EtcdServer): Promise<CalicoNode> {
+  /**
+   * Relays `etcd` into the node, marks the datastore ready and writes 10.1.0.0/16 (and v6). With
+   * `tls`, the test's client and every plugin call use these client files (etcd_*_file).
+   */
+  static async create(
+    topology: Topology,
+    etcd: EtcdServer,
+    options: { tls?: ClientTls } = {},
+  ): Promise<CalicoNode> {
     const relay = await relayEtcd(topology.node.name, etcd.endpoint);
-    const kv = rawKv(etcd.endpoint);
+    const tlsConf = options.tls === undefined ? {} : tlsNetconf(options.tls);
+    const kv = rawKv(etcd.endpoint, tlsConf);
     await kv.put(
       '/calico/resources/v3/projectcalico.org/clusterinformations/default',
       READY_CLUSTER_INFORMATION,
@@ -53,7 +77,7 @@ export class CalicoNode {
       '/calico/resources/v3/projectcalico.org/ippools/pool4',
       rawPool('pool4', '10.1.0.0/16'),
     );
-    return new CalicoNode(topology, relay, kv);
+    return new CalicoNode(topology, relay, kv, tlsConf);
   }
 
   /** A netconf for this node: network `net1`, calico-ipam unless overridden. */
@@ -73,6 +97,7 @@ export class CalicoNode {
       log_level: 'info',
       ipam_lock_file: `/tmp/calico-netns-test-${this.topology.node.name}.lock`,
       ipam: { type: 'calico-ipam', ...(options.ipam ?? {}) },
+      ...this.tlsConf,
       ...(options.extra ?? {}),
     };
   }
