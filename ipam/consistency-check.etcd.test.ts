@@ -144,7 +144,12 @@ describeWithEtcd('ipam check against a real etcd', () => {
     expect(await everything()).toEqual(before);
 
     const progress: RepairProgress[] = [];
-    const applied = await releaseLeaks(kv, { apply: true, onProgress: (p) => progress.push(p) });
+    const applied = await releaseLeaks(kv, {
+      apply: true,
+      onProgress: (p) => {
+        progress.push(p);
+      },
+    });
     expect(applied.released).toBe(2);
     expect(progress.map((p) => [p.done, p.total, p.handle.outcome])).toEqual([
       [1, 2, 'released'],
@@ -157,5 +162,35 @@ describeWithEtcd('ipam check against a real etcd', () => {
     expect(after.problems).toEqual([]);
     expect(after.leaks.map((l) => l.handleId)).toEqual(['net1.fff']);
     expect(after.checked.allocations).toBe(3);
+  });
+
+  it('skips a leaked handle that changed after the check: it may belong to a live ADD', async () => {
+    const state = new RawIpamState()
+      .block(BLOCK, { affinity: 'host:node-1' })
+      .affinity('node-1', BLOCK)
+      .pod({ cidr: BLOCK, ordinal: 0, containerId: 'aaa', node: 'node-1', at: OLD });
+    for (const [ordinal, id] of [
+      [1, 'net1.first'],
+      [2, 'net1.second'],
+    ] as const) {
+      state.allocate(BLOCK, { ordinal, handle: id, node: 'node-1', at: OLD });
+      state.handle(id, { [BLOCK]: 1 });
+    }
+    await write(state);
+    const handleKey = '/calico/ipam/v2/handle/net1.second';
+    const value = (await kv.get(handleKey))?.value ?? '';
+    const result = await releaseLeaks(kv, {
+      apply: true,
+      // Between the two releases another writer rewrites the second handle.
+      onProgress: async () => {
+        await kv.put(handleKey, value);
+      },
+    });
+    expect(result.handles.map((h) => [h.handleId, h.outcome])).toEqual([
+      ['net1.first', 'released'],
+      ['net1.second', 'skipped'],
+    ]);
+    expect(result.handles[1]?.reason).toMatch(/^handle net1\.second changed after the check/);
+    expect(await kv.get(handleKey)).toBeDefined();
   });
 });

@@ -31,7 +31,8 @@ export interface RepairProgress {
 export interface ReleaseLeaksOptions extends CheckOptions {
   /** Release for real; false (the default) only reports what would be released. */
   apply?: boolean;
-  onProgress?: (progress: RepairProgress) => void;
+  /** Called after each handle; a returned promise is awaited before the next one. */
+  onProgress?: (progress: RepairProgress) => void | Promise<void>;
 }
 
 /** The outcome of a repair. */
@@ -60,7 +61,7 @@ export async function releaseLeaks(
   for (const [handleId, leaks] of byHandle) {
     const repair = await repairHandle(store, { handleId, leaks, apply, revision: report.revision });
     handles.push(repair);
-    options.onProgress?.({ done: handles.length, total: byHandle.size, handle: repair });
+    await options.onProgress?.({ done: handles.length, total: byHandle.size, handle: repair });
   }
   return {
     dryRun: !apply,
