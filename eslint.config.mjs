@@ -102,6 +102,16 @@ export default tseslint.config(
       { regex: '^node:', message: 'ipam/core is pure: no node built-ins.' },
     ],
   ),
+  // The operator CLI (DESIGN.md): lib and ipam, never the plugins' entry points or test code.
+  fence(
+    ['cli/**/*.ts'],
+    [
+      {
+        group: ['**/plugins/**', '**/conformance/**', '**/netns-tests/**', '**/scripts/**'],
+        message: 'cli: lib and ipam only.',
+      },
+    ],
+  ),
   fence(
     ['plugins/**/*.ts'],
     [{ group: ['**/conformance/**', '**/netns-tests/**', '**/scripts/**'] }],

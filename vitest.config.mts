@@ -14,6 +14,7 @@ export default defineConfig({
             'ipam/**/*.test.ts',
             'plugins/**/*.test.ts',
             'scripts/**/*.test.ts',
+            'cli/**/*.test.ts',
           ],
           // *.spawn.test.ts run real subprocesses: they belong to the binaries tier; *.etcd.test.ts
           // need a real etcd: they are the etcd tier.

@@ -9,7 +9,8 @@ export interface ReleaseOutcome {
   requests: number;
 }
 
-const NO_VIEW: HostView = {
+/** The host view of operations that need none (releases): no pools, affinities or side keys. */
+export const NO_VIEW: HostView = {
   settings: { strictAffinity: false, autoAllocateBlocks: true, maxBlocksPerHost: 0 },
   pools: [],
   node: undefined,

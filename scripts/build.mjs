@@ -14,6 +14,8 @@ const { version } = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'
 export const BINARIES = {
   calico: 'plugins/calico/main.ts',
   'calico-ipam': 'plugins/calico-ipam/main.ts',
+  // The operator CLI: same settings; humans run it, so its start time matters less.
+  calicoctl: 'cli/calicoctl/main.ts',
 };
 
 await mkdir(join(root, 'dist'), { recursive: true });

@@ -14,8 +14,8 @@ fi
 # iproute2: network namespaces for the harness; containernetworking-plugins: the reference ptp and
 # host-local the conformance harness is proven against; etcd-server: the real datastore of the etcd
 # tier (etcd-client for etcdctl); openssl: TLS test certificates; time: GNU time, the benchmark's
-# peak RSS.
-packages=(iproute2 containernetworking-plugins etcd-server etcd-client openssl time)
+# peak RSS; iputils-ping: the demo's cross-node ping and hop list.
+packages=(iproute2 containernetworking-plugins etcd-server etcd-client openssl time iputils-ping)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

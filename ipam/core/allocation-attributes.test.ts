@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { goUtcTimeString, workloadAttributes } from './allocation-attributes';
+import { goUtcTimeString, parseGoTimeString, workloadAttributes } from './allocation-attributes';
 
 describe('goUtcTimeString', () => {
   it.each([
@@ -27,5 +27,22 @@ describe('workloadAttributes', () => {
       namespace: 'default',
       pod: 'web-0',
     });
+  });
+});
+
+describe('parseGoTimeString', () => {
+  it.each([
+    ['2024-01-02 03:04:05.123456789 +0000 UTC', Date.UTC(2024, 0, 2, 3, 4, 5, 123.456789)],
+    ['2024-01-02 03:04:05 +0000 UTC', Date.UTC(2024, 0, 2, 3, 4, 5)],
+    ['2024-01-02 05:04:05.5 +0200 CEST', Date.UTC(2024, 0, 2, 3, 4, 5, 500)],
+    ['2024-01-02 03:04:05.1 +0000 UTC m=+0.000123', Date.UTC(2024, 0, 2, 3, 4, 5, 100)],
+  ])('reads %s', (text, ms) => {
+    expect(parseGoTimeString(text)).toBe(ms);
+  });
+
+  it('reads back what goUtcTimeString writes, and refuses other text', () => {
+    expect(parseGoTimeString(goUtcTimeString(1704164645123000000n))).toBe(1704164645123);
+    expect(parseGoTimeString('2024-01-02T03:04:05Z')).toBeUndefined();
+    expect(parseGoTimeString('')).toBeUndefined();
   });
 });

@@ -40,3 +40,23 @@ export function workloadAttributes(options: {
   if (options.pod !== undefined) attributes[ATTRIBUTE_KEYS.pod] = options.pod;
   return attributes;
 }
+
+// Go's time.Time.String(): date, time, optional fraction, numeric offset, zone abbreviation, and
+// (for a time read from the monotonic clock) a trailing ` m=+…`.
+const GO_TIME =
+  /^(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)(?:\.(\d{1,9}))? ([+-])(\d\d)(\d\d) \S+(?: m=.*)?$/;
+
+/**
+ * The Unix time in milliseconds of a `timestamp` attribute as upstream writes it (the inverse of
+ * goUtcTimeString, any offset), in whole milliseconds; undefined when the text is not one.
+ */
+export function parseGoTimeString(text: string): number | undefined {
+  const match = GO_TIME.exec(text);
+  if (match === null) return undefined;
+  const [, date, time, fraction, sign, hours, minutes] = match;
+  const base = Date.parse(`${date ?? ''}T${time ?? ''}Z`);
+  if (Number.isNaN(base)) return undefined;
+  const offsetMs = (Number(hours) * 60 + Number(minutes)) * 60_000 * (sign === '-' ? -1 : 1);
+  const fractionMs = fraction === undefined ? 0 : Number(`${fraction}00`.slice(0, 3));
+  return base + fractionMs - offsetMs;
+}

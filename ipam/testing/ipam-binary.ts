@@ -110,10 +110,12 @@ export function ipamNetconf(
   };
 }
 
-/** A raw client for assertions and third-party writes. */
-export function rawKv(endpoint: string): Kv {
+/** A raw client for assertions and third-party writes; `netconf` adds e.g. TLS file keys. */
+export function rawKv(endpoint: string, netconf: Record<string, string> = {}): Kv {
   // Tests keep one client for minutes: give it the longest budget (a plugin's is 10 s).
-  return openKv(etcdSettings({ etcd_endpoints: endpoint, etcd_timeout_seconds: 600 }, {}));
+  return openKv(
+    etcdSettings({ etcd_endpoints: endpoint, etcd_timeout_seconds: 600, ...netconf }, {}),
+  );
 }
 
 /** Every key under `prefix` with its value parsed as JSON. */

@@ -33,18 +33,42 @@ export interface CalicoCall {
   cniArgs?: string;
 }
 
+/** Client TLS files for etcd with --client-cert-auth. */
+export interface ClientTls {
+  caFile: string;
+  certFile: string;
+  keyFile: string;
+}
+
+function tlsNetconf(tls: ClientTls): Record<string, string> {
+  return {
+    etcd_ca_cert_file: tls.caFile,
+    etcd_cert_file: tls.certFile,
+    etcd_key_file: tls.keyFile,
+  };
+}
+
 /** A Calico node: a topology with etcd relayed in, ClusterInformation ready and a pool. */
 export class CalicoNode {
   private constructor(
     readonly topology: Topology,
     readonly relay: EtcdRelay,
     readonly kv: Kv,
+    private readonly tlsConf: Record<string, string>,
   ) {}
 
-  /** Relays `etcd` into the node, marks the datastore ready and writes 10.1.0.0/16 (and v6). */
-  static async create(topology: Topology, etcd: EtcdServer): Promise<CalicoNode> {
+  /**
+   * Relays `etcd` into the node, marks the datastore ready and writes 10.1.0.0/16 (and v6). With
+   * `tls`, the test's client and every plugin call use these client files (etcd_*_file).
+   */
+  static async create(
+    topology: Topology,
+    etcd: EtcdServer,
+    options: { tls?: ClientTls } = {},
+  ): Promise<CalicoNode> {
     const relay = await relayEtcd(topology.node.name, etcd.endpoint);
-    const kv = rawKv(etcd.endpoint);
+    const tlsConf = options.tls === undefined ? {} : tlsNetconf(options.tls);
+    const kv = rawKv(etcd.endpoint, tlsConf);
     await kv.put(
       '/calico/resources/v3/projectcalico.org/clusterinformations/default',
       READY_CLUSTER_INFORMATION,
@@ -53,7 +77,7 @@ export class CalicoNode {
       '/calico/resources/v3/projectcalico.org/ippools/pool4',
       rawPool('pool4', '10.1.0.0/16'),
     );
-    return new CalicoNode(topology, relay, kv);
+    return new CalicoNode(topology, relay, kv, tlsConf);
   }
 
   /** A netconf for this node: network `net1`, calico-ipam unless overridden. */
@@ -73,14 +97,28 @@ export class CalicoNode {
       log_level: 'info',
       ipam_lock_file: `/tmp/calico-netns-test-${this.topology.node.name}.lock`,
       ipam: { type: 'calico-ipam', ...(options.ipam ?? {}) },
+      ...this.tlsConf,
       ...(options.extra ?? {}),
     };
   }
 
   /** Runs dist/calico inside the node netns. */
   calico(call: CalicoCall): Promise<PluginRun> {
+    return spawnPlugin(this.calicoArgv(), {
+      env: this.calicoEnv(call),
+      stdin: JSON.stringify(call.conf),
+    });
+  }
+
+  /** The argv that runs dist/calico inside the node netns (`ip netns exec` execs, no fork). */
+  calicoArgv(): string[] {
+    return [IP, 'netns', 'exec', this.topology.node.name, join(DIST, 'calico')];
+  }
+
+  /** The environment a runtime gives dist/calico for `call`: PATH and CNI_* only. */
+  calicoEnv(call: Omit<CalicoCall, 'conf'>): Record<string, string> {
     const netns = typeof call.netns === 'string' ? call.netns : (call.netns?.path ?? '');
-    const env: Record<string, string> = {
+    return {
       PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
       CNI_COMMAND: call.command,
       CNI_PATH: `${DIST}:/usr/lib/cni`,
@@ -93,10 +131,6 @@ export class CalicoNode {
           }),
       ...(call.cniArgs === undefined ? {} : { CNI_ARGS: call.cniArgs }),
     };
-    return spawnPlugin([IP, 'netns', 'exec', this.topology.node.name, join(DIST, 'calico')], {
-      env,
-      stdin: JSON.stringify(call.conf),
-    });
   }
 
   /** Every key under `prefix`, values parsed. */

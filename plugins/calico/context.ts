@@ -38,6 +38,10 @@ export function requireIpamType(netConf: NetConf): string {
 /** Parses and checks everything that needs neither the datastore nor the dataplane. */
 export async function calicoContext(args: CmdArgs): Promise<CalicoContext> {
   const log = loggerFromNetConf(args.netConf.raw, { tag: 'calico' });
+  // Keys only, never values: stdin may carry tokens, credentials and file paths (DESIGN.md).
+  log.debug(
+    `invocation: container=${args.containerId} netns=${args.netns} ifname=${args.ifName} network=${args.netConf.name} cniVersion=${args.netConf.cniVersion} netconf keys=[${Object.keys(args.netConf.raw).sort().join(',')}]`,
+  );
   const ipamType = requireIpamType(args.netConf);
   const conf = parseMainNetConf(args.netConf.raw);
   requireNodenameFile(args.netConf.raw);

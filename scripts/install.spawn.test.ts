@@ -1,0 +1,116 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+// scripts/install against a staging root only (never the real /): the tree it produces, the
+// conflist it writes, and its refusal to overwrite a different file without --force.
+
+const INSTALL = resolve(__dirname, 'install');
+const DIST = resolve(__dirname, '..', 'dist');
+let root: string;
+
+function install(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const run = spawnSync(INSTALL, ['--root', root, ...args], {
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+  });
+  return { status: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+function tree(): string[] {
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
+      entry.isDirectory() ? walk(join(dir, entry.name)) : [relative(root, join(dir, entry.name))],
+    );
+  return walk(root).sort();
+}
+
+const read = (path: string): string => readFileSync(join(root, path), 'utf8');
+const CONFLIST = 'etc/cni/net.d/10-calico.conflist';
+
+describe('scripts/install --root STAGING', () => {
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'calico-install-'));
+  });
+  afterEach(() => {
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('produces the expected tree with a conflist our parsers accept', () => {
+    const run = install('--nodename', 'node-7', '--etcd-endpoints', 'http://127.0.0.1:12379');
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    expect(tree()).toEqual([
+      CONFLIST,
+      'opt/cni/bin/calico',
+      'opt/cni/bin/calico-ipam',
+      'usr/local/bin/calicoctl',
+      'var/lib/calico/nodename',
+    ]);
+    for (const name of ['calico', 'calico-ipam']) {
+      expect(readFileSync(join(root, 'opt/cni/bin', name))).toEqual(readFileSync(join(DIST, name)));
+      expect(statSync(join(root, 'opt/cni/bin', name)).mode & 0o777).toBe(0o755);
+    }
+    expect(read('var/lib/calico/nodename')).toBe('node-7');
+    expect(JSON.parse(read(CONFLIST))).toEqual({
+      cniVersion: '1.0.0',
+      name: 'k8s-pod-network',
+      plugins: [
+        {
+          type: 'calico',
+          log_level: 'info',
+          log_file_path: '/var/log/calico/cni/cni.log',
+          datastore_type: 'etcdv3',
+          etcd_endpoints: 'http://127.0.0.1:12379',
+          nodename_file: '/var/lib/calico/nodename',
+          mtu: 0,
+          ipam: { type: 'calico-ipam', assign_ipv4: 'true', assign_ipv6: 'false' },
+          policy: { type: '' },
+        },
+      ],
+    });
+    expect(run.stdout).toContain(`validated ${join(root, CONFLIST)}: calico (portmap not found`);
+  });
+
+  it('adds portmap when the bin dir has it, and keeps an existing nodename file', () => {
+    install();
+    writeFileSync(join(root, 'opt/cni/bin/portmap'), '#!/bin/sh\n');
+    writeFileSync(join(root, 'var/lib/calico/nodename'), 'kept-node');
+    const run = install('--force', '--nodename', 'other');
+    expect(run.status).toBe(0);
+    const list = JSON.parse(read(CONFLIST)) as { plugins: { type: string }[] };
+    expect(list.plugins.map((p) => p.type)).toEqual(['calico', 'portmap']);
+    expect(read('var/lib/calico/nodename')).toBe('kept-node');
+  });
+
+  it('is idempotent, and refuses to overwrite a different file without --force', () => {
+    expect(install().status).toBe(0);
+    const again = install();
+    expect(again.status).toBe(0);
+    expect(again.stdout).toContain(`unchanged ${join(root, CONFLIST)}`);
+    writeFileSync(join(root, CONFLIST), '{"edited":true}\n');
+    writeFileSync(join(root, 'opt/cni/bin/calico'), 'old plugin');
+    const refused = install();
+    expect(refused.status).toBe(1);
+    expect(refused.stderr).toContain(
+      `refusing to overwrite ${join(root, 'opt/cni/bin/calico')}, ${join(root, CONFLIST)}`,
+    );
+    expect(read(CONFLIST)).toBe('{"edited":true}\n');
+    expect(read('opt/cni/bin/calico')).toBe('old plugin');
+    expect(install('--force').status).toBe(0);
+    expect(readFileSync(join(root, 'opt/cni/bin/calico'))).toEqual(
+      readFileSync(join(DIST, 'calico')),
+    );
+  });
+
+  it('refuses a conflist our parsers reject, before writing anything', () => {
+    const run = install('--etcd-endpoints', 'ftp://etcd');
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(
+      'plugins[0] (calico): invalid etcd settings: etcd_endpoints: "ftp://etcd" is not an http(s) URL',
+    );
+    expect(tree()).toEqual([]);
+  });
+});
