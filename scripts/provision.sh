@@ -13,8 +13,12 @@ fi
 
 # iproute2: network namespaces for the harness; containernetworking-plugins: the reference ptp and
 # host-local the conformance harness is proven against; hyperfine: the benchmark scripts; etcd-server:
-# the real datastore of the etcd tier (etcd-client for etcdctl); openssl: TLS test certificates.
-packages=(iproute2 containernetworking-plugins hyperfine etcd-server etcd-client openssl)
+# the real datastore of the etcd tier (etcd-client for etcdctl); openssl: TLS test certificates;
+# golang-go + golang-github-appc-cni-dev: the libcni client, built offline in GOPATH mode;
+# iptables: portmap in the chaining test; podman + runc + busybox-static: the podman test (crun
+# fails in these containers, busybox-static becomes the test image).
+packages=(iproute2 containernetworking-plugins hyperfine etcd-server etcd-client openssl
+  golang-go golang-github-appc-cni-dev iptables podman runc busybox-static)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
