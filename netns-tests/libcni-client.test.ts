@@ -81,7 +81,7 @@ describeAsRoot(
           eth0.addr_info.filter((a) => a.family === 'inet').map((a) => `${a.local}/${a.prefixlen}`),
         ).toEqual([address]);
         const routes = (await ipJson(pod.name, 'route', 'show')).map(
-          (r) => `${String(r.dst)} ${String(r.gateway ?? '-')}`,
+          (r) => `${String(r.dst)} ${typeof r.gateway === 'string' ? r.gateway : '-'}`,
         );
         expect(routes.sort()).toEqual(['169.254.1.1 -', 'default 169.254.1.1']);
 
