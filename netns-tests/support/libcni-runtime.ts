@@ -31,13 +31,15 @@ export class LibcniRuntime {
     readonly client: string,
     readonly node: CalicoNode,
     private readonly dir: string,
+    private readonly path: string,
   ) {
     this.cacheDir = join(dir, 'cache');
   }
 
-  /** A runtime for `node` using the built client at `client`. */
-  static create(client: string, node: CalicoNode): LibcniRuntime {
-    return new LibcniRuntime(client, node, mkdtempSync(join(tmpdir(), 'libcni-runtime-')));
+  /** A runtime for `node` using the built client at `client`; `path` is the PATH it runs with. */
+  static create(client: string, node: CalicoNode, options: { path?: string } = {}): LibcniRuntime {
+    const path = options.path ?? process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin';
+    return new LibcniRuntime(client, node, mkdtempSync(join(tmpdir(), 'libcni-runtime-')), path);
   }
 
   /** Writes a conflist `{cniVersion, name, plugins}` and returns its path. */
@@ -92,7 +94,7 @@ export class LibcniRuntime {
   /** Runs the client in the node netns with PATH only, as a runtime's environment would be. */
   private exec(args: string[]): Promise<Run> {
     return spawnPlugin([IP, 'netns', 'exec', this.node.topology.node.name, this.client, ...args], {
-      env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
+      env: { PATH: this.path },
       stdin: '',
     });
   }
