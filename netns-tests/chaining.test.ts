@@ -2,15 +2,15 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, expect, it } from 'vitest';
 import { buildLibcniClient } from '../conformance/libcni-client';
 import type { Run } from '../ipam/testing/ipam-binary';
-import { startEtcd, type EtcdServer } from '../lib/datastore/testing/etcd-server';
-import { CalicoNode } from './support/calico-node';
-import { guardHost, useTopology } from './support/hooks';
+import type { CalicoNode } from './support/calico-node';
+import { useCalicoNode } from './support/hooks';
 import { calicoPlugin, DEBIAN_CNI_BIN, LibcniRuntime } from './support/libcni-runtime';
 import { describeAsRoot } from './support/root';
 import { ip, ipJson, NODE_UPLINK_IP, run, type Netns } from './support/topology';
+import type { Topology } from './support/topology';
 
 // calico followed by Debian's portmap, bandwidth and tuning in one conflist, run by libcni: each
 // chained plugin gets calico's result as prevResult and must find what it needs in it (the host
@@ -44,7 +44,6 @@ const noIp6tables = mkdtempSync(join(tmpdir(), 'no-ip6tables-'));
 symlinkSync('/bin/false', join(noIp6tables, 'ip6tables'));
 const PATH = `${noIp6tables}:${process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'}`;
 
-let etcd: EtcdServer;
 let node: CalicoNode;
 let runtime: LibcniRuntime;
 
@@ -104,23 +103,17 @@ async function fetchFromUplink(host: string, port: number): Promise<string> {
 describeAsRoot(
   'calico chained with portmap, bandwidth and tuning through libcni',
   () => {
-    guardHost();
-    const topology = useTopology();
-    beforeAll(async () => {
-      etcd = await startEtcd();
-    }, 60_000);
-    afterAll(async () => {
-      await etcd.stop();
+    const calicoNode = useCalicoNode();
+    const topology = (): Topology => calicoNode().topology;
+    afterAll(() => {
       rmSync(noIp6tables, { recursive: true, force: true });
     });
-    beforeEach(async () => {
-      node = await CalicoNode.create(topology(), etcd);
+    beforeEach(() => {
+      node = calicoNode();
       runtime = LibcniRuntime.create(client, node, { path: PATH });
     });
-    afterEach(async () => {
+    afterEach(() => {
       runtime.close();
-      await node.close();
-      await etcd.wipe();
     });
 
     it('ADD hands calico’s result down the chain, CHECK passes, DEL in reverse cleans all', async () => {

@@ -1,13 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { buildLibcniClient } from '../conformance/libcni-client';
 import type { Run } from '../ipam/testing/ipam-binary';
-import { startEtcd, type EtcdServer } from '../lib/datastore/testing/etcd-server';
-import { CalicoNode } from './support/calico-node';
-import { guardHost, useTopology } from './support/hooks';
+import type { CalicoNode } from './support/calico-node';
+import { useCalicoNode } from './support/hooks';
 import { calicoPlugin, LibcniRuntime } from './support/libcni-runtime';
 import { describeAsRoot } from './support/root';
 import { ip, ipJson } from './support/topology';
+import type { Topology } from './support/topology';
 
 // dist/calico (in-process calico-ipam, real etcd) driven through libcni, as containerd, CRI-O and
 // podman drive it: the stdin libcni builds, its result cache, CHECK and DEL with the cached
@@ -18,7 +18,6 @@ const client = 'path' in built ? built.path : '';
 
 const NOTHING_LEFT = { links: [], routes: [], allocations: 0, handles: 0, endpoints: 0 };
 
-let etcd: EtcdServer;
 let node: CalicoNode;
 let runtime: LibcniRuntime;
 
@@ -30,22 +29,14 @@ function ok(run: Run): Run {
 describeAsRoot(
   'dist/calico through libcni',
   () => {
-    guardHost();
-    const topology = useTopology();
-    beforeAll(async () => {
-      etcd = await startEtcd();
-    }, 60_000);
-    afterAll(async () => {
-      await etcd.stop();
-    });
-    beforeEach(async () => {
-      node = await CalicoNode.create(topology(), etcd);
+    const calicoNode = useCalicoNode();
+    const topology = (): Topology => calicoNode().topology;
+    beforeEach(() => {
+      node = calicoNode();
       runtime = LibcniRuntime.create(client, node);
     });
-    afterEach(async () => {
+    afterEach(() => {
       runtime.close();
-      await node.close();
-      await etcd.wipe();
     });
 
     it.each(['0.3.1', '0.4.0', '1.0.0'])(

@@ -1,10 +1,10 @@
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
-import { startEtcd, type EtcdServer } from '../lib/datastore/testing/etcd-server';
-import { CalicoNode } from './support/calico-node';
-import { guardHost, useTopology } from './support/hooks';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import type { CalicoNode } from './support/calico-node';
+import { useCalicoNode } from './support/hooks';
 import { calicoPlugin } from './support/libcni-runtime';
 import { Podman, podmanMissing } from './support/podman';
 import { describeAsRoot } from './support/root';
+import type { Topology } from './support/topology';
 
 // podman with its CNI backend, our conflist and bundles, on a node netns with a real etcd:
 // containers get addresses from our pool, reach each other, and give them back when removed
@@ -13,23 +13,16 @@ import { describeAsRoot } from './support/root';
 const NETWORK = 'calico-net';
 const NOTHING_LEFT = { links: [], routes: [], allocations: 0, handles: 0, endpoints: 0 };
 
-let etcd: EtcdServer;
 let node: CalicoNode;
 let podman: Podman | undefined;
 
 describeAsRoot(
   'podman with the CNI backend on our network',
   () => {
-    guardHost();
-    const topology = useTopology();
-    beforeAll(async () => {
-      etcd = await startEtcd();
-    }, 60_000);
-    afterAll(async () => {
-      await etcd.stop();
-    });
+    const calicoNode = useCalicoNode();
+    const topology = (): Topology => calicoNode().topology;
     beforeEach(async () => {
-      node = await CalicoNode.create(topology(), etcd);
+      node = calicoNode();
       podman = await Podman.create(topology().node, {
         cniVersion: '1.0.0',
         name: NETWORK,
@@ -39,8 +32,6 @@ describeAsRoot(
     afterEach(async () => {
       await podman?.close();
       podman = undefined;
-      await node.close();
-      await etcd.wipe();
     });
 
     it('two containers get pool addresses, ping each other, and removal releases them', async () => {
