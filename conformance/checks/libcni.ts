@@ -84,6 +84,17 @@ function failed(label: string, r: ClientRun): string | undefined {
     : `${label}: exit ${r.code}: ${snippet(r.stderr || r.stdout, 200)}`;
 }
 
+/**
+ * The config a K item runs. An IPAM under test runs behind Debian's `bridge` (no gateway mode):
+ * ptp needs a gateway in the IPAM result, which Calico IPAM never gives (calico routes via
+ * 169.254.1.1 instead), and cannot take a /32 from a one-address block. The wide variant, when
+ * there is one, gives the usual /26 blocks.
+ */
+async function chainConf(ctx: HarnessContext, version: string): Promise<NetConf> {
+  const conf = (await ctx.confs.variant?.('wide', version)) ?? ctx.confs.make(version);
+  return ctx.kind === 'ipam' ? { ...conf, type: 'bridge', bridge: 'cnf-br0' } : conf;
+}
+
 /** A libcni session on one container in a fresh pod: add/check/del with one cache dir. */
 async function session(
   ctx: HarnessContext,
@@ -96,7 +107,7 @@ async function session(
 ): Promise<(string | undefined)[]> {
   const built = await client(ctx);
   if ('missing' in built) return [`libcni client unavailable: ${built.missing}`];
-  const conf = ctx.confs.make(version);
+  const conf = await chainConf(ctx, version);
   const list = writeConflist(ctx, conf, version);
   const cacheDir = ctx.tmp.dir('libcni-cache');
   const cid = newContainerId();
@@ -148,7 +159,7 @@ function throughLibcni(ctx: HarnessContext): Promise<Outcome> {
     const problems: (string | undefined)[] = [];
     for (const v of versions(ctx)) {
       await ctx.confs.reset?.();
-      const conf = ctx.confs.make(v);
+      const conf = await chainConf(ctx, v);
       problems.push(
         ...(await session(ctx, v, async (verb, cacheFile) => {
           const add = await verb('add');
@@ -229,7 +240,7 @@ function validates(ctx: HarnessContext): Promise<Outcome> {
     if ('missing' in built) return [built.missing];
     const problems: (string | undefined)[] = [];
     for (const v of versions(ctx)) {
-      const list = writeConflist(ctx, ctx.confs.make(v), v);
+      const list = writeConflist(ctx, await chainConf(ctx, v), v);
       problems.push(
         failed(
           `validate ${v}`,
