@@ -6,7 +6,9 @@ import type { NetConf } from './netconf';
 import { formatItem, formatTally, tally } from './report';
 import { isObject } from './stdout';
 
-const USAGE = `usage: conformance --plugin PATH [--ipam] [--netconf FILE | --etcd]
+const USAGE = `usage: conformance --plugin PATH [--ipam] [--netconf FILE | --etcd] [--only IDS]
+  --timings  log each item's run time on stderr
+  --only  comma-separated item ids or prefixes to run (e.g. D,F63); default every item
   --etcd  keep IPAM state in a private etcd (Calico IPAM: calico-ipam, calico), relayed into the
           node netns; needs the etcd binary (Debian package etcd-server)`;
 
@@ -28,6 +30,8 @@ async function main(): Promise<number> {
         ipam: { type: 'boolean', default: false },
         netconf: { type: 'string' },
         etcd: { type: 'boolean', default: false },
+        only: { type: 'string' },
+        timings: { type: 'boolean', default: false },
       },
       strict: true,
     }));
@@ -47,6 +51,8 @@ async function main(): Promise<number> {
     plugin: values.plugin,
     kind: values.ipam ? 'ipam' : 'main',
     ...(values.netconf === undefined ? {} : { netconf: readNetconf(values.netconf) }),
+    ...(values.only === undefined ? {} : { only: values.only.split(',').map((s) => s.trim()) }),
+    timings: values.timings,
     onItem: (item) => process.stdout.write(`${formatItem(item)}\n`),
     log: (line) => process.stderr.write(`${line}\n`),
   };

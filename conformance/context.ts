@@ -31,6 +31,8 @@ export interface Invocation {
   readonly cwd?: string;
   /** Short description for hygiene reports, e.g. `cid "bad/cid"`. */
   readonly note?: string;
+  /** SIGKILL the plugin after this long (default EXEC_TIMEOUT_MS): item 57 kills it halfway. */
+  readonly timeoutMs?: number;
 }
 
 /** An execution as remembered for the hygiene items (J). */
@@ -40,6 +42,8 @@ export interface ExecRecord extends ExecResult {
   readonly note: string;
   /** `cniVersion` of the stdin config, when stdin was a JSON object with a string one. */
   readonly configVersion: string | undefined;
+  /** The harness set a kill timer on purpose (item 57): not judged by the hygiene items. */
+  readonly killTimer: boolean;
 }
 
 /** `cniVersion` of a stdin text, if it has one. */
@@ -67,10 +71,11 @@ export class Runner {
     const env: Record<string, string> = { PATH: RUNTIME_PATH };
     for (const [k, v] of Object.entries(inv.env)) if (v !== undefined) env[k] = v;
     const wrapper = inv.inHost === true ? undefined : this.sandbox?.wrapper;
+    const started = Date.now();
     const result = await execPlugin(this.plugin, {
       env,
       stdin: inv.stdin,
-      timeoutMs: EXEC_TIMEOUT_MS,
+      timeoutMs: inv.timeoutMs ?? EXEC_TIMEOUT_MS,
       ...(wrapper === undefined ? {} : { wrapper }),
       ...(inv.cwd === undefined ? {} : { cwd: inv.cwd }),
     });
@@ -80,8 +85,15 @@ export class Runner {
       command: env.CNI_COMMAND ?? '(unset)',
       note: inv.note ?? '',
       configVersion: configVersionOf(inv.stdin),
+      killTimer: inv.timeoutMs !== undefined,
     };
     this.records.push(record);
+    // CNF_TRACE=1: one stderr line per execution, for finding slow or surprising items.
+    if (process.env.CNF_TRACE === '1') {
+      process.stderr.write(
+        `trace ${this.item} ${record.command} (${record.note}) ${String(Date.now() - started)} ms exit ${String(record.exitCode)}\n`,
+      );
+    }
     return record;
   }
 }

@@ -16,6 +16,8 @@ export interface Target {
   readonly kind: PluginKind;
   /** Our binaries: empty (zero failures required). Reference plugins: their known deviations. */
   readonly deviations: readonly Deviation[];
+  /** Our binaries: open findings (OPEN_FINDINGS), tolerated but reported, never passed. */
+  readonly findings?: readonly Deviation[];
   /** Keep IPAM state in a private etcd (Calico IPAM) instead of a host-local dataDir. */
   readonly etcd?: boolean;
 }
@@ -28,10 +30,61 @@ const GO_SKEL_ERRORS: Deviation = {
     'ignores it, the checklist asks for it',
 };
 
+/** ptp ignores prevResult: it is an interface-creating plugin, always first in a chain. */
+const PTP_NO_PREV_RESULT = (id: string): Deviation => ({
+  id,
+  reasonHas: 'dropped (silently)',
+  why:
+    'ptp never reads prevResult (it is built to be the first plugin of a chain) and prints its ' +
+    'own result; Calico merges it (contract §8, checklist 58–60)',
+});
+
 /** Expected deviations of the reference plugins v1.1.1 (libcni 1.1.x skel). */
 export const REFERENCE_DEVIATIONS: Readonly<Record<'ptp' | 'host-local', readonly Deviation[]>> = {
-  ptp: [GO_SKEL_ERRORS],
+  ptp: [
+    GO_SKEL_ERRORS,
+    {
+      id: 'D51',
+      reasonHas: 'ADD',
+      why:
+        'the v1.1.x skel has no own-netns check (contract §10.7 step 9): ptp builds eth0 in its ' +
+        'own netns; Calico refuses with code 8 before touching anything',
+    },
+    PTP_NO_PREV_RESULT('E58'),
+    PTP_NO_PREV_RESULT('E59'),
+    PTP_NO_PREV_RESULT('E60'),
+    {
+      id: 'F67',
+      reasonHas: 'unknown FS magic',
+      why: 'ptp DEL fails with 999 on a netns path that is not a netns (contract §13.2, item 67 REC)',
+    },
+    {
+      id: 'F69',
+      reasonHas: 'still in the pod after DEL',
+      why:
+        'ptp runs IPAM DEL first and returns its error at once, leaving the interface; Calico ' +
+        'removes its interface first (checklist 69, Calico Go order)',
+    },
+  ],
   'host-local': [GO_SKEL_ERRORS],
+};
+
+/**
+ * Items our own bundles fail today, each a finding written up in /work/notes and for the lead to
+ * fix. Judged like a deviation (a new problem or a pass is a violation, so the entry must go when
+ * the plugin is fixed), but never counted as passed.
+ */
+export const OPEN_FINDINGS: Readonly<Record<'calico' | 'calico-ipam', readonly Deviation[]>> = {
+  calico: [],
+  'calico-ipam': [
+    {
+      id: 'H80',
+      reasonHas: 'eth',
+      why:
+        'calico-ipam keys allocations by <network>.<containerID> (Calico handle), not by ifname: ' +
+        'two interfaces of one container share one address and DEL of one releases both',
+    },
+  ],
 };
 
 /** Where a report breaks its requirements, plus notes that break nothing. */

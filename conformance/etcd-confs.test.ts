@@ -54,7 +54,7 @@ describe('etcdConfSource', () => {
       etcd_endpoints: 'http://127.0.0.1:2',
       nodename: 'cnf-node',
       ipam_lock_file: expect.stringMatching(/^\/.*ipam\.lock$/) as unknown,
-      ipam: { type: 'calico-ipam' },
+      ipam: { type: 'calico-ipam', ipv4_pools: ['cnf-pool'] },
     });
     expect(confs.make(undefined)).not.toHaveProperty('cniVersion');
   });
@@ -68,7 +68,7 @@ describe('etcdConfSource', () => {
       pluginEndpoint: '',
     }).make('0.3.1');
     expect(conf.type).toBe('calico');
-    expect(conf.ipam).toEqual({ type: 'calico-ipam' });
+    expect(conf.ipam).toEqual({ type: 'calico-ipam', ipv4_pools: ['cnf-pool'] });
   });
 
   it('refuses a --netconf file together with an etcd', async () => {
@@ -121,6 +121,39 @@ describeWithEtcd('Calico IPAM state in a harness-owned etcd', () => {
       }
       const third = await runIpam({ command: 'ADD', containerId: 'c2', netconf });
       expect(third.json).toMatchObject({ ips: [{ address: '10.250.0.10/32' }] });
+      expect(await confs.allocations?.(netconf)).toEqual([
+        { ip: '10.250.0.10', containerId: 'c2', ifname: undefined },
+      ]);
+    } finally {
+      await opened.close();
+    }
+  });
+
+  it('widens the store only while a variant is in use, and reads its allocations back', async () => {
+    const opened = await openEtcdConfs({
+      kind: 'ipam',
+      pluginName: 'calico-ipam',
+      tmp,
+      etcd: { endpoint: server.endpoint },
+      netns: undefined,
+    });
+    try {
+      const { confs } = opened;
+      const wide = await (confs.variant?.('wide', '1.0.0') ?? Promise.reject(new Error('none')));
+      const ips = [];
+      for (const containerId of ['w1', 'w2']) {
+        const r = await runIpam({ command: 'ADD', containerId, netconf: wide });
+        ips.push(String((r.json?.ips as { address: string }[] | undefined)?.[0]?.address));
+      }
+      expect(ips.every((a) => a.startsWith('10.250.1.'))).toBe(true);
+      const held = (await confs.allocations?.(wide)) ?? [];
+      expect(held.map((a) => `${a.ip}/26 ${String(a.containerId)}`).sort()).toEqual(
+        [`${ips[0] ?? ''} w1`, `${ips[1] ?? ''} w2`].sort(),
+      );
+      await confs.reset?.();
+      const again = await runIpam({ command: 'ADD', containerId: 'w3', netconf: wide });
+      expect(again.json).toMatchObject({ code: expect.any(Number) as unknown });
+      expect(await confs.allocations?.(wide)).toEqual([]);
     } finally {
       await opened.close();
     }

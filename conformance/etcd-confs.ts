@@ -2,11 +2,16 @@ import { join } from 'node:path';
 import { rawKv, rawPool, READY_CLUSTER_INFORMATION } from '../ipam/testing/ipam-binary';
 import { etcdMissingReason, startEtcd } from '../lib/datastore/testing/etcd-server';
 import { relayEtcd } from '../netns-tests/support/etcd-relay';
+import { calicoBlockAllocations, type Allocation } from './allocations';
 import { catchSignals } from './cleanup';
 import {
   ONLY_ADDRESS,
+  ONLY_ADDRESS6,
+  WIDE_SUBNET,
   withVersion,
   type ConfSource,
+  type ConfVariant,
+  type NetConf,
   type PluginKind,
   type TempArea,
 } from './netconf';
@@ -18,8 +23,19 @@ import {
 const WEPS_PREFIX = '/calico/resources/v3/projectcalico.org/workloadendpoints/';
 const CLUSTER_INFORMATION = '/calico/resources/v3/projectcalico.org/clusterinformations/default';
 
+const POOLS_PREFIX = '/calico/resources/v3/projectcalico.org/ippools/';
+
 /** The one pool, as calicoctl would store it. */
-export const POOL_KEY = '/calico/resources/v3/projectcalico.org/ippools/cnf-pool';
+export const POOL_KEY = `${POOLS_PREFIX}cnf-pool`;
+
+/** Pools of the config variants, written only while an item uses them (STATUS sees the rest). */
+const VARIANT_POOLS: Readonly<Record<ConfVariant, readonly [string, string, number][]>> = {
+  wide: [['cnf-wide', WIDE_SUBNET, 26]],
+  dual: [['cnf-pool6', `${ONLY_ADDRESS6}/128`, 128]],
+};
+
+/** Where Calico keeps its blocks (calico-behaviour.md §7.4). */
+const BLOCKS_PREFIX = '/calico/ipam/v2/assignment/';
 
 /** Everything Calico IPAM writes (blocks, affinities, handles, IPAM config) lives under here. */
 export const IPAM_PREFIX = '/calico/ipam/';
@@ -55,6 +71,9 @@ async function resetIpam(endpoint: string): Promise<void> {
       success: [
         { op: 'delete', key: IPAM_PREFIX, prefix: true },
         { op: 'delete', key: WEPS_PREFIX, prefix: true },
+        ...Object.values(VARIANT_POOLS)
+          .flat()
+          .map(([name]) => ({ op: 'delete' as const, key: `${POOLS_PREFIX}${name}` })),
         { op: 'put', key: POOL_KEY, value: pool },
         { op: 'put', key: CLUSTER_INFORMATION, value: READY_CLUSTER_INFORMATION },
       ],
@@ -79,23 +98,61 @@ export function etcdConfSource(opts: {
 }): ConfSource {
   // The lock is per host; a private path keeps the run out of a real node's IPAM lock.
   const lockFile = join(opts.tmp.dir('ipam-lock'), 'ipam.lock');
+  const build = (version: string | undefined, ipam: Record<string, unknown>): NetConf =>
+    withVersion(
+      {
+        cniVersion: version,
+        name: 'cnf-net',
+        type: opts.kind === 'main' ? opts.pluginName : 'ptp',
+        etcd_endpoints: opts.pluginEndpoint,
+        nodename: NODE_NAME,
+        ipam_lock_file: lockFile,
+        ipam: { type: opts.kind === 'main' ? 'calico-ipam' : opts.pluginName, ...ipam },
+      },
+      version,
+    );
   return {
     harnessOwned: true,
-    make: (version) =>
-      withVersion(
-        {
-          cniVersion: version,
-          name: 'cnf-net',
-          type: opts.kind === 'main' ? opts.pluginName : 'ptp',
-          etcd_endpoints: opts.pluginEndpoint,
-          nodename: NODE_NAME,
-          ipam_lock_file: lockFile,
-          ipam: { type: opts.kind === 'main' ? 'calico-ipam' : opts.pluginName },
-        },
-        version,
-      ),
+    make: (version) => build(version, { ipv4_pools: ['cnf-pool'] }),
     reset: () => resetIpam(opts.etcd.endpoint),
+    variant: async (variant, version) => {
+      await putPools(opts.etcd.endpoint, VARIANT_POOLS[variant]);
+      return variant === 'wide'
+        ? build(version, { ipv4_pools: ['cnf-wide'] })
+        : build(version, {
+            assign_ipv6: 'true',
+            ipv4_pools: ['cnf-pool'],
+            ipv6_pools: ['cnf-pool6'],
+          });
+    },
+    allocations: (conf) => etcdAllocations(opts.etcd.endpoint, String(conf.name)),
   };
+}
+
+/** Write pools `[name, cidr, blockSize]` (removed again by the next reset). */
+async function putPools(
+  endpoint: string,
+  pools: readonly (readonly [string, string, number])[],
+): Promise<void> {
+  const kv = rawKv(endpoint);
+  try {
+    for (const [name, cidr, blockSize] of pools) {
+      await kv.put(`${POOLS_PREFIX}${name}`, rawPool(name, cidr, { blockSize }));
+    }
+  } finally {
+    kv.close();
+  }
+}
+
+/** Every address allocated in the blocks of the run's etcd. */
+async function etcdAllocations(endpoint: string, network: string): Promise<Allocation[]> {
+  const kv = rawKv(endpoint);
+  try {
+    const { kvs } = await kv.range(BLOCKS_PREFIX, { prefix: true });
+    return kvs.flatMap((x) => calicoBlockAllocations(JSON.parse(x.value), network));
+  } finally {
+    kv.close();
+  }
 }
 
 /**

@@ -5,6 +5,14 @@ import { envValueChecks } from './checks/env-values';
 import { configChecks } from './checks/config';
 import { versionChecks } from './checks/version';
 import { hygieneChecks } from './checks/hygiene';
+import { addResultChecks } from './checks/add-result';
+import { addFailureChecks } from './checks/add-failures';
+import { chainingChecks } from './checks/chaining';
+import { delChecks } from './checks/del';
+import { checkVerbChecks } from './checks/check-verb';
+import { ipamChecks } from './checks/ipam';
+import { gcStatusChecks } from './checks/gc-status';
+import { libcniChecks } from './checks/libcni';
 import { Runner, type Check, type HarnessContext } from './context';
 import { openEtcdConfs, type EtcdConfs, type OwnedEtcd } from './etcd-confs';
 import {
@@ -25,7 +33,15 @@ export const ALL_CHECKS: readonly Check[] = [
   ...envValueChecks,
   ...configChecks,
   ...versionChecks,
+  ...addResultChecks,
+  ...addFailureChecks,
+  ...chainingChecks,
+  ...delChecks,
+  ...checkVerbChecks,
+  ...ipamChecks,
+  ...gcStatusChecks,
   ...hygieneChecks,
+  ...libcniChecks,
 ];
 
 /** What to test. */
@@ -41,6 +57,10 @@ export interface HarnessOptions {
   readonly etcd?: OwnedEtcd;
   /** False runs every item without namespaces, as when not root (unit tests of the harness). */
   readonly useNamespaces?: boolean;
+  /** Run only items whose id starts with one of these (e.g. `D`, `F63`); default all. */
+  readonly only?: readonly string[];
+  /** Log how long each item took. */
+  readonly timings?: boolean;
   /** Called as each item finishes (for streaming output). */
   readonly onItem?: (item: ItemResult) => void;
   /** Diagnostics (version under test, root or not) for stderr. */
@@ -125,9 +145,16 @@ export async function runHarness(opts: HarnessOptions): Promise<ItemResult[]> {
             (sandbox === undefined ? '' : ` (relayed into the node netns)`)),
     );
     const results: ItemResult[] = [];
-    for (const check of ALL_CHECKS) {
+    const only = opts.only;
+    const chosen =
+      only === undefined
+        ? ALL_CHECKS
+        : ALL_CHECKS.filter((c) => only.some((p) => c.id.startsWith(p)));
+    for (const check of chosen) {
       runner.item = check.id;
+      const started = Date.now();
       const item = { id: check.id, title: check.title, outcome: await runCheck(ctx, check) };
+      if (opts.timings === true) log(`${check.id}: ${String(Date.now() - started)} ms`);
       results.push(item);
       opts.onItem?.(item);
     }

@@ -1,4 +1,5 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { hostLocalAllocations, type Allocation } from './allocations';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onCleanup } from './cleanup';
@@ -34,6 +35,18 @@ export class TempArea {
   }
 }
 
+/** The second, wider IPv4 range of the harness's own configs (items that need many addresses). */
+export const WIDE_SUBNET = '10.250.1.0/24';
+
+/** The one IPv6 address of the dual-stack configs. */
+export const ONLY_ADDRESS6 = 'fd00:250::10';
+
+/**
+ * Config variants for items the one-address default cannot serve: `wide` hands out at least 64
+ * IPv4 addresses; `dual` one IPv4 (ONLY_ADDRESS) and one IPv6 (ONLY_ADDRESS6) address per ADD.
+ */
+export type ConfVariant = 'wide' | 'dual';
+
 /** Where the configs of a run come from. */
 export interface ConfSource {
   /**
@@ -52,6 +65,13 @@ export interface ConfSource {
    * whose one address all items share). Absent when every config carries fresh state.
    */
   reset?(): Promise<void>;
+  /** A config of `variant` at `version`; absent for a user's file (those items are n/a). */
+  variant?(variant: ConfVariant, version: string): Promise<NetConf>;
+  /**
+   * The addresses allocated now in the IPAM state behind `conf` (only this run's state, so a
+   * leftover is this plugin's). Absent when the state is not the harness's to look at.
+   */
+  allocations?(conf: NetConf): Promise<Allocation[]>;
 }
 
 /** Set or remove `cniVersion` on a copy of `base`. */
@@ -68,24 +88,34 @@ export function defaultConfSource(opts: {
   readonly pluginName: string;
   readonly tmp: TempArea;
 }): ConfSource {
+  const one = [{ subnet: '10.250.0.0/24', rangeStart: ONLY_ADDRESS, rangeEnd: ONLY_ADDRESS }];
+  const one6 = [{ subnet: 'fd00:250::/64', rangeStart: ONLY_ADDRESS6, rangeEnd: ONLY_ADDRESS6 }];
+  const build = (version: string | undefined, ranges: unknown[], routes: unknown[]): NetConf =>
+    withVersion(
+      {
+        cniVersion: version,
+        name: 'cnf-net',
+        type: opts.kind === 'main' ? opts.pluginName : 'ptp',
+        ipam: {
+          type: opts.kind === 'main' ? 'host-local' : opts.pluginName,
+          ranges,
+          routes,
+          dataDir: opts.tmp.dir('ipam-data'),
+        },
+      },
+      version,
+    );
+  const v4default = { dst: '0.0.0.0/0' };
   return {
     harnessOwned: true,
-    make: (version) =>
-      withVersion(
-        {
-          cniVersion: version,
-          name: 'cnf-net',
-          type: opts.kind === 'main' ? opts.pluginName : 'ptp',
-          ipam: {
-            type: opts.kind === 'main' ? 'host-local' : opts.pluginName,
-            ranges: [
-              [{ subnet: '10.250.0.0/24', rangeStart: ONLY_ADDRESS, rangeEnd: ONLY_ADDRESS }],
-            ],
-            dataDir: opts.tmp.dir('ipam-data'),
-          },
-        },
-        version,
+    make: (version) => build(version, [one], [v4default]),
+    variant: (variant, version) =>
+      Promise.resolve(
+        variant === 'wide'
+          ? build(version, [[{ subnet: WIDE_SUBNET }]], [v4default])
+          : build(version, [one, one6], [v4default, { dst: '::/0' }]),
       ),
+    allocations: (conf) => Promise.resolve(hostLocalAllocations(conf)),
   };
 }
 

@@ -2,6 +2,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { promisify } from 'node:util';
+import { parseLinks, parseRoutes, type IpLink, type IpRoute } from '../lib/dataplane/ip-json';
 import { onCleanup } from './cleanup';
 
 const execFileAsync = promisify(execFile);
@@ -14,6 +15,19 @@ const run = (file: string, args: readonly string[]) =>
 export interface Pod {
   readonly name: string;
   readonly path: string;
+}
+
+/** A link of a namespace as `ip -j -d addr show` reports it. */
+export interface PodLinkInfo extends IpLink {
+  readonly ifindex: number;
+  /** ifindex of a veth's peer (in the peer's namespace). */
+  readonly peerIndex: number | undefined;
+  readonly operstate: string | undefined;
+}
+
+/** A route with the family it was listed under. */
+export interface FamilyRoute extends IpRoute {
+  readonly family: 4 | 6;
 }
 
 /** Links, addresses and routes of a namespace, comparable as strings. */
@@ -80,6 +94,58 @@ export class Sandbox {
   async addLink(ns: string, ifname: string): Promise<void> {
     const peer = `cnfp${randomBytes(4).toString('hex')}`;
     await run(this.#ip, ['-n', ns, 'link', 'add', ifname, 'type', 'veth', 'peer', 'name', peer]);
+  }
+
+  /** Run `ip -n ns …args` (a change the harness makes to its own namespace, e.g. `link del`). */
+  async ip(ns: string, args: readonly string[]): Promise<string> {
+    return (await run(this.#ip, ['-n', ns, ...args])).stdout;
+  }
+
+  /** Links of `ns` with their addresses (`ip -j -d addr show`), plus ifindex and veth peer index. */
+  async links(ns: string): Promise<PodLinkInfo[]> {
+    const out = await this.ip(ns, ['-j', '-d', 'addr', 'show']);
+    const extra = new Map(
+      (JSON.parse(out) as Record<string, unknown>[]).map((r) => [
+        r.ifname,
+        {
+          ifindex: typeof r.ifindex === 'number' ? r.ifindex : -1,
+          peerIndex: typeof r.link_index === 'number' ? r.link_index : undefined,
+          operstate: typeof r.operstate === 'string' ? r.operstate : undefined,
+        },
+      ]),
+    );
+    return parseLinks(out).map((l) => ({
+      ...l,
+      ...(extra.get(l.ifname) ?? { ifindex: -1, peerIndex: undefined, operstate: undefined }),
+    }));
+  }
+
+  /** IPv4 and IPv6 routes of every table in `ns` (`ip -j route show table all`). */
+  async routes(ns: string): Promise<FamilyRoute[]> {
+    const v4 = await this.ip(ns, ['-j', 'route', 'show', 'table', 'all']);
+    const v6 = await this.ip(ns, ['-j', '-6', 'route', 'show', 'table', 'all']);
+    return [
+      ...parseRoutes(v4).map((r) => ({ ...r, family: 4 as const })),
+      ...parseRoutes(v6).map((r) => ({ ...r, family: 6 as const })),
+    ];
+  }
+
+  /**
+   * Write `value` to /proc/sys/`key` (slashes) as seen from inside namespace `ns`: sysctls of
+   * the harness's own pod namespaces only, never the host's.
+   */
+  async sysctl(ns: string, key: string, value: string): Promise<void> {
+    const write = 'require("node:fs").writeFileSync(process.argv[1], process.argv[2])';
+    await run(this.#ip, [
+      'netns',
+      'exec',
+      ns,
+      process.execPath,
+      '-e',
+      write,
+      `/proc/sys/${key}`,
+      value,
+    ]);
   }
 
   /** Link names and route lines of namespace `ns`. */

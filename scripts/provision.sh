@@ -14,8 +14,12 @@ fi
 # iproute2: network namespaces for the harness; containernetworking-plugins: the reference ptp and
 # host-local the conformance harness is proven against; etcd-server: the real datastore of the etcd
 # tier (etcd-client for etcdctl); openssl: TLS test certificates; time: GNU time, the benchmark's
-# peak RSS; iputils-ping: the demo's cross-node ping and hop list.
-packages=(iproute2 containernetworking-plugins etcd-server etcd-client openssl time iputils-ping)
+# peak RSS; iputils-ping: the demo's cross-node ping and hop list; golang-go +
+# golang-github-appc-cni-dev: the libcni client, built offline in GOPATH mode; iptables: portmap in
+# the chaining test; podman + runc + busybox-static: the podman test (crun fails in these
+# containers, busybox-static becomes the test image).
+packages=(iproute2 containernetworking-plugins etcd-server etcd-client openssl time iputils-ping
+  golang-go golang-github-appc-cni-dev iptables podman runc busybox-static)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

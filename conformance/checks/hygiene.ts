@@ -113,6 +113,7 @@ async function overRecords(
 ): Promise<Outcome> {
   await tour(ctx);
   const relevant = ctx.runner.records
+    .filter((r) => !(r.killTimer && r.timedOut))
     .map((r) => ({ r, v: judge(r) }))
     .filter((x): x is { r: ExecRecord; v: string | undefined } => x.v !== null);
   if (relevant.length === 0) return na(`no ${what} was observed`);

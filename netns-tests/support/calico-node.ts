@@ -10,7 +10,7 @@ import {
 import type { Kv } from '../../lib/datastore/kv';
 import type { EtcdServer } from '../../lib/datastore/testing/etcd-server';
 import { relayEtcd, type EtcdRelay } from './etcd-relay';
-import type { Netns, Topology } from './topology';
+import { ipJson, type Netns, type Topology } from './topology';
 
 // dist/calico run as a runtime runs it on a node: inside the node netns (`ip netns exec`), PATH
 // and CNI_* only, the config on stdin, etcd reachable through a relay. Spawned asynchronously: a
@@ -137,6 +137,41 @@ export class CalicoNode {
   async keys(prefix: string): Promise<Map<string, Record<string, unknown>>> {
     const { kvs } = await this.kv.range(prefix, { prefix: true });
     return new Map(kvs.map((x) => [x.key, JSON.parse(x.value) as Record<string, unknown>]));
+  }
+
+  /** Addresses allocated in the IPAM blocks in etcd. */
+  async allocations(): Promise<number> {
+    let n = 0;
+    for (const block of (await this.keys('/calico/ipam/v2/assignment/')).values()) {
+      n += (block.allocations as (number | null)[]).filter((a) => a !== null).length;
+    }
+    return n;
+  }
+
+  /**
+   * What pods leave behind on the node and in etcd: links besides lo and the uplink, host routes
+   * into the pool, allocations, handles and WorkloadEndpoints. All empty once every pod is gone.
+   */
+  async leftovers(): Promise<{
+    links: string[];
+    routes: string[];
+    allocations: number;
+    handles: number;
+    endpoints: number;
+  }> {
+    const ns = this.topology.node.name;
+    return {
+      links: (await ipJson(ns, 'link', 'show'))
+        .map((l) => String(l.ifname))
+        .filter((n) => n !== 'lo' && n !== 'up0'),
+      routes: (await ipJson(ns, 'route', 'show'))
+        .map((r) => String(r.dst))
+        .filter((d) => d.startsWith('10.1.')),
+      allocations: await this.allocations(),
+      handles: (await this.keys('/calico/ipam/v2/handle/')).size,
+      endpoints: (await this.keys('/calico/resources/v3/projectcalico.org/workloadendpoints/'))
+        .size,
+    };
   }
 
   /** Undo the relay and the client (the topology is destroyed by its own hook). */

@@ -1,4 +1,6 @@
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from 'vitest';
+import { startEtcd, type EtcdServer } from '../../lib/datastore/testing/etcd-server';
+import { CalicoNode } from './calico-node';
 import { hostSnapshot, leftoverNamespaces, Topology } from './topology';
 
 /**
@@ -33,4 +35,35 @@ export function guardHost(): void {
     expect(await leftoverNamespaces()).toEqual([]);
     expect(await hostSnapshot()).toEqual(before);
   });
+}
+
+/**
+ * A suite on Calico nodes: the host guarded, one real etcd for the suite (wiped after each test)
+ * and a fresh topology with a CalicoNode for every test. Returns an accessor for the current node.
+ */
+export function useCalicoNode(): () => CalicoNode {
+  guardHost();
+  const topology = useTopology();
+  let etcd: EtcdServer | undefined;
+  let node: CalicoNode | undefined;
+  beforeAll(async () => {
+    etcd = await startEtcd();
+  }, 60_000);
+  afterAll(async () => {
+    await etcd?.stop();
+  });
+  beforeEach(async () => {
+    if (etcd === undefined) throw new Error('etcd did not start');
+    node = await CalicoNode.create(topology(), etcd);
+  });
+  // Hooks run in reverse: the test's own afterEach first, then this, then the topology's.
+  afterEach(async () => {
+    await node?.close();
+    node = undefined;
+    await etcd?.wipe();
+  });
+  return () => {
+    if (node === undefined) throw new Error('no Calico node: called outside a test');
+    return node;
+  };
 }

@@ -16,9 +16,16 @@ function missingPrerequisite(): string | undefined {
   return undefined;
 }
 
-/** `describe` for root-only suites: skipped with a loud warning, or failing when CI=true. */
-export function describeAsRoot(name: string, body: () => void): void {
-  const reason = missingPrerequisite();
+/**
+ * `describe` for root-only suites: skipped with a loud warning, or failing when CI=true. `missing`
+ * names a further prerequisite the suite lacks (a package, a binary that failed to build).
+ */
+export function describeAsRoot(
+  name: string,
+  body: () => void,
+  options: { missing?: string | undefined } = {},
+): void {
+  const reason = missingPrerequisite() ?? options.missing;
   if (reason === undefined) {
     describe(name, body);
     return;
@@ -27,14 +34,12 @@ export function describeAsRoot(name: string, body: () => void): void {
     describe(name, () => {
       it('has its prerequisites', () => {
         throw new Error(
-          `netns tests cannot run: ${reason} (CI=true turns the skip into a failure)`,
+          `netns suite "${name}" cannot run: ${reason} (CI=true turns the skip into a failure)`,
         );
       });
     });
     return;
   }
-  process.stderr.write(
-    `\n!!!!!!!! SKIPPED netns suite "${name}": ${reason}. Run as root to test the dataplane. !!!!!!!!\n\n`,
-  );
+  process.stderr.write(`\n!!!!!!!! SKIPPED netns suite "${name}": ${reason}. !!!!!!!!\n\n`);
   describe.skip(name, body);
 }
