@@ -9,7 +9,7 @@ import type { Kv } from '../lib/datastore/kv';
 import { openKv } from '../lib/datastore/open-kv';
 import { assignAddresses } from './assign';
 import type { BlockStore, SideHooks } from './block-store';
-import { cniHandleId } from './core';
+import { cniHandleId, DEFAULT_IFNAME } from './core';
 import { EtcdBlockStore } from './etcd-block-store';
 import { acquireHostLock } from './host-lock';
 import { collectGarbage, requireAllocation, requireCapacity } from './inspect';
@@ -86,8 +86,8 @@ function nowNanos(): bigint {
 }
 
 /** The handle of this attachment: `<network>.<containerID>` (calico-behaviour.md §8.1). */
-export function handleIdOf(args: Pick<CmdArgs, 'netConf' | 'containerId'>): string {
-  return cniHandleId(args.netConf.name, args.containerId);
+export function handleIdOf(args: Pick<CmdArgs, 'netConf' | 'containerId' | 'ifName'>): string {
+  return cniHandleId(args.netConf.name, args.containerId, args.ifName);
 }
 
 /** ADD: addresses for the container, as an IPAM result (no interfaces; block prefix lengths). */
@@ -129,17 +129,19 @@ export function assignForAttachment(
 }
 
 /**
- * DEL: releases the attachment's handle and the legacy workload-ID handle (`<ns>.<pod>` for
- * Kubernetes, else the container ID), as upstream does. Nothing to release is success.
+ * DEL: releases the attachment's handle and, for the default interface, the legacy workload-ID
+ * handle (`<ns>.<pod>` for Kubernetes, else the container ID), as upstream does. Nothing to
+ * release is success.
  */
 export async function ipamDel(args: CmdArgs, options: SideOptions = {}): Promise<void> {
   const { k8sPodNamespace: ns, k8sPodName: pod } = args.args;
   const legacy = ns !== undefined && pod !== undefined ? `${ns}.${pod}` : args.containerId;
+  const handles = args.ifName === DEFAULT_IFNAME ? [handleIdOf(args), legacy] : [handleIdOf(args)];
   const lockAfter = options.side?.gate;
   await session(
     args,
     { ...options, lock: true, ...(lockAfter === undefined ? {} : { lockAfter }) },
-    ({ store }) => releaseHandles(store, [handleIdOf(args), legacy], sideOf(options)),
+    ({ store }) => releaseHandles(store, handles, sideOf(options)),
   );
 }
 
@@ -155,7 +157,9 @@ export async function ipamGc(args: ClusterArgs): Promise<void> {
   const valid = args.netConf.validAttachments;
   // No attachment list means the runtime told us nothing: release nothing (contract §7.4).
   if (valid === undefined) return;
-  const validHandles = new Set(valid.map((a) => cniHandleId(args.netConf.name, a.containerId)));
+  const validHandles = new Set(
+    valid.map((a) => cniHandleId(args.netConf.name, a.containerId, a.ifName)),
+  );
   await session(args, { lock: true }, ({ store, node }) =>
     collectGarbage(store, { node, network: args.netConf.name, validHandles }),
   );

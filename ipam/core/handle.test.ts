@@ -72,6 +72,9 @@ describe('handle IDs', () => {
   it('sums a handle and builds and normalises IDs (§8.1)', () => {
     expect(handleTotal(held)).toBe(3);
     expect(cniHandleId('k8s-pod-network', 'abc123')).toBe('k8s-pod-network.abc123');
+    expect(cniHandleId('k8s-pod-network', 'abc123', 'eth0')).toBe('k8s-pod-network.abc123');
+    // A second interface of the same container on the same network is its own attachment.
+    expect(cniHandleId('k8s-pod-network', 'abc123', 'net1')).toBe('k8s-pod-network.abc123.net1');
     expect(normaliseHandleId('net.abc\r\nrest')).toBe('net.abc');
     expect(normaliseHandleId('net.abc')).toBe('net.abc');
   });

@@ -78,9 +78,24 @@ export function handleTotal(handle: HandleState): number {
   return Object.values(handle.block).reduce((sum, n) => sum + n, 0);
 }
 
-/** The CNI handle ID `<network name>.<CNI_CONTAINERID>` (§8.1). */
-export function cniHandleId(networkName: string, containerId: string): string {
-  return `${networkName}.${containerId}`;
+/** The interface a pod's network attachment gets unless the runtime asks for another. */
+export const DEFAULT_IFNAME = 'eth0';
+
+/**
+ * The handle of one attachment. For the pod's default interface it is Calico's own
+ * `<network>.<CNI_CONTAINERID>` (§8.1), so that pods stay interchangeable with upstream Calico.
+ * Any other interface gets `<network>.<CNI_CONTAINERID>.<CNI_IFNAME>`: the CNI spec keys an
+ * attachment by (network, container, ifname), and upstream's handle would give two interfaces of
+ * one container on one network the same address, then release it with the first DEL (checklist
+ * H80).
+ */
+export function cniHandleId(
+  networkName: string,
+  containerId: string,
+  ifName = DEFAULT_IFNAME,
+): string {
+  const base = `${networkName}.${containerId}`;
+  return ifName === DEFAULT_IFNAME ? base : `${base}.${ifName}`;
 }
 
 /** Cuts a handle ID at the first `\r`, as upstream does for IDs left by a buggy migration (§8.1). */
