@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { buildLibcniClient } from '../conformance/libcni-client';
 
 // scripts/install against a staging root only (never the real /): the tree it produces, the
 // conflist it writes, and its refusal to overwrite a different file without --force.
@@ -72,6 +73,34 @@ describe('scripts/install --root STAGING', () => {
       ],
     });
     expect(run.stdout).toContain(`validated ${join(root, CONFLIST)}: calico (portmap not found`);
+  });
+
+  it("writes a conflist that libcni's ValidateNetworkList accepts, with portmap from Debian", async () => {
+    const client = await buildLibcniClient();
+    // CI provisions Go and libcni's source; elsewhere say loudly what is missing.
+    if ('missing' in client) {
+      if (process.env.CI === 'true')
+        throw new Error(`libcni client unavailable: ${client.missing}`);
+      console.warn(`SKIPPED libcni validation of the installed conflist: ${client.missing}`);
+      return;
+    }
+    const bin = join(root, 'opt/cni/bin');
+    const staged = install();
+    expect(staged.status).toBe(0);
+    // With Debian's portmap beside our bundles, the written list chains calico and portmap.
+    writeFileSync(join(bin, 'portmap'), readFileSync('/usr/lib/cni/portmap'), { mode: 0o755 });
+    expect(install('--force').status).toBe(0);
+    const list = JSON.parse(read(CONFLIST)) as { plugins: { type: string }[] };
+    expect(list.plugins.map((p) => p.type)).toEqual(['calico', 'portmap']);
+    const validate = spawnSync(
+      client.path,
+      ['validate', '--conflist', join(root, CONFLIST), '--bin-dir', bin],
+      { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin' } },
+    );
+    expect(validate.stderr).toBe('');
+    expect(validate.status).toBe(0);
+    // ValidateNetworkList answers with the list's capabilities: portmap's portMappings.
+    expect(JSON.parse(validate.stdout)).toEqual(['portMappings']);
   });
 
   it('adds portmap when the bin dir has it, and keeps an existing nodename file', () => {
