@@ -27,6 +27,7 @@ import {
   type IpFamily,
 } from './core';
 import { poolForAddress, usablePools, type UsablePool } from './pools';
+import { UnsureCommits } from './unsure-commit';
 
 /** What one ADD asks of IPAM. */
 export interface AssignRequest {
@@ -66,23 +67,29 @@ export interface AssignOutcome {
  * leaves nothing behind (no partial dual-stack assignment, no handle without its addresses).
  */
 export function assignAddresses(store: BlockStore, request: AssignRequest): Promise<AssignOutcome> {
-  return withCasRetry(() => attemptAssign(store, request), {
+  const unsure = new UnsureCommits();
+  return withCasRetry(() => attemptAssign(store, { request, unsure }), {
     what: `assign for handle ${request.handleId}`,
   });
 }
 
 async function attemptAssign(
   store: BlockStore,
-  request: AssignRequest,
+  options: { request: AssignRequest; unsure: UnsureCommits },
 ): Promise<AssignOutcome | typeof CAS_CONFLICT> {
-  const view = await store.readHost(request.node, { handleIds: [request.handleId] });
+  const { request, unsure } = options;
+  const view = await unsure.read(() =>
+    store.readHost(request.node, { handleIds: [request.handleId] }),
+  );
   const attempt = new Attempt(store, view);
   attempt.requests++;
   const held = view.handles.get(request.handleId);
   if (held !== undefined && handleTotal(held.value) > 0) {
     // A repeated ADD for the same container: report what it holds rather than a second address.
+    // Unless our own commit of unknown outcome made the handle (the host lock keeps other
+    // invocations for this container out): then the addresses are new, and ours to release.
     const addresses = await addressesOfHandle(attempt, request.handleId);
-    return { addresses, existing: true, requests: attempt.requests };
+    return { addresses, existing: !unsure.unknown, requests: attempt.requests };
   }
   const owner = {
     handleId: request.handleId,
@@ -107,7 +114,7 @@ async function attemptAssign(
     value: Attempt.grow(held?.value ?? null, ctx.perBlock),
   });
   await request.gate;
-  if (!(await attempt.commit())) return CAS_CONFLICT;
+  if ((await unsure.commit(attempt)) === CAS_CONFLICT) return CAS_CONFLICT;
   return { addresses, existing: false, requests: attempt.requests };
 }
 

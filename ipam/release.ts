@@ -2,6 +2,7 @@ import { CAS_CONFLICT, withCasRetry } from '../lib/datastore/cas-retry';
 import { Attempt } from './attempt';
 import type { BlockStore, HostView } from './block-store';
 import { isBlockEmpty, releaseByHandle } from './core';
+import { UnsureCommits } from './unsure-commit';
 
 /** How many addresses a release freed, and the etcd round trips of the final attempt. */
 export interface ReleaseOutcome {
@@ -27,16 +28,19 @@ export function releaseHandles(
   store: BlockStore,
   handleIds: readonly string[],
 ): Promise<ReleaseOutcome> {
-  return withCasRetry(() => attemptRelease(store, handleIds), {
+  const unsure = new UnsureCommits();
+  return withCasRetry(() => attemptRelease(store, { handleIds, unsure }), {
     what: `release of handles ${handleIds.join(', ')}`,
   });
 }
 
 async function attemptRelease(
   store: BlockStore,
-  handleIds: readonly string[],
+  options: { handleIds: readonly string[]; unsure: UnsureCommits },
 ): Promise<ReleaseOutcome | typeof CAS_CONFLICT> {
-  const handles = await store.readHandles(handleIds);
+  const { handleIds, unsure } = options;
+  // After a release of unknown outcome, handles found gone were released by it.
+  const handles = await unsure.read(() => store.readHandles(handleIds));
   const attempt = new Attempt(store, NO_VIEW);
   attempt.requests++;
   if (handles.size === 0) return { released: 0, requests: attempt.requests };
@@ -58,6 +62,6 @@ async function attemptRelease(
   for (const [id, handle] of handles) {
     attempt.add({ kind: 'handle', id, expect: handle.revision, value: null });
   }
-  if (!(await attempt.commit())) return CAS_CONFLICT;
+  if ((await unsure.commit(attempt)) === CAS_CONFLICT) return CAS_CONFLICT;
   return { released, requests: attempt.requests };
 }

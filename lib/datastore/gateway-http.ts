@@ -69,18 +69,23 @@ export class GatewayHttp {
   async post(path: string, body: unknown, options: PostOptions): Promise<unknown> {
     if (this.closed) throw new DatastoreError('Failed', 'etcd client already closed');
     const { budget } = this.options;
-    const windowEnd = budget.now() + budget.requestWindow();
     const payload = JSON.stringify(body);
     const failures: string[] = [];
     let noGateway = false;
+    let budgetSpent = false;
     for (let i = 0; i < this.endpoints.length; i++) {
       const index = (this.preferred + i) % this.endpoints.length;
       const endpoint = this.endpoints[index];
       if (endpoint === undefined) continue;
-      if (windowEnd - budget.now() <= 0) {
+      // Each endpoint gets its own attempt window: one that accepts connections and never answers
+      // (a hung or partitioned member) must not use up the time of the healthy ones after it.
+      const window = budget.requestWindow();
+      if (window <= 0) {
         failures.push(this.failure(endpoint, budget.describeExhausted()));
+        budgetSpent = true;
         break;
       }
+      const windowEnd = budget.now() + window;
       try {
         const response = await this.attempt(endpoint, { path, payload, windowEnd });
         const answer = interpret(response, path);
@@ -104,7 +109,9 @@ export class GatewayHttp {
           `${failures.join('; ')} ${GATEWAY_HINT}`,
       );
     }
-    throw unavailable(this.urls, failures.join('; '));
+    throw unavailable(this.urls, failures.join('; '), {
+      budgetSpent: budgetSpent || budget.remaining() === 0,
+    });
   }
 
   /** Drops every pooled socket; later posts fail. */
@@ -146,12 +153,13 @@ export class GatewayHttp {
     return new Promise((resolve, reject) => {
       let connected = false;
       const timers: NodeJS.Timeout[] = [];
-      const startTimer = (ms: number, onExpiry: () => void): void => {
+      const startTimer = (ms: number, onExpiry: () => void): NodeJS.Timeout => {
         const timer = setTimeout(onExpiry, ms);
         // The socket keeps the loop alive while a request is in flight; the timer must not
         // keep it alive once the socket is gone.
         timer.unref();
         timers.push(timer);
+        return timer;
       };
       const settle = (): void => {
         for (const timer of timers) clearTimeout(timer);
@@ -187,12 +195,14 @@ export class GatewayHttp {
           return;
         }
         const dialMs = budget.dialWindow(call.windowEnd);
-        startTimer(dialMs, () => {
+        const dial = startTimer(dialMs, () => {
           req.destroy(new AttemptError(false, `connect timeout after ${Math.round(dialMs)} ms`));
         });
-        // Over TLS the request is only written after the handshake.
+        // Over TLS the request is only written after the handshake. Once connected, only the
+        // attempt window bounds the wait (a dial timer left running would cut every slow answer).
         socket.once(endpoint.secure ? 'secureConnect' : 'connect', () => {
           connected = true;
+          clearTimeout(dial);
         });
       });
       startTimer(Math.max(0, call.windowEnd - budget.now()), () => {
