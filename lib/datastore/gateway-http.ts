@@ -229,8 +229,13 @@ function parseEndpoint(url: string): Endpoint {
   };
 }
 
-/** gRPC status codes (in the gateway's error body) that mean "not now" rather than "no". */
-const RETRYABLE_GRPC_CODES = new Set([4, 14]);
+/**
+ * gRPC status codes (in the gateway's error body) that mean "not now" rather than "no": 4
+ * DeadlineExceeded, 14 Unavailable (leader changed, no leader, server stopped), and 1 Canceled,
+ * which the gateway answers while its member shuts down ("grpc: the client connection is
+ * closing"): we never cancel, so it is the member going away, not a refusal.
+ */
+const RETRYABLE_GRPC_CODES = new Set([1, 4, 14]);
 
 function interpret(response: { status: number; text: string }, path: string): unknown {
   let json: unknown;
