@@ -42,7 +42,7 @@ export class CalicoNode {
   ) {}
 
   /** Relays `etcd` into the node, marks the datastore ready and writes 10.1.0.0/16 (and v6). */
-  static async create(topology: Topology, etcd: EtcdServer): Promise<CalicoNode> {
+  static async create(topology: Topology, etcd: Pick<EtcdServer, 'endpoint'>): Promise<CalicoNode> {
     const relay = await relayEtcd(topology.node.name, etcd.endpoint);
     const kv = rawKv(etcd.endpoint);
     await kv.put(
