@@ -139,7 +139,15 @@ describe('etcdSettings', () => {
     expect(fromConf.tls?.ca?.toString()).toBe(PEM);
     expect(fromConf.tls?.key?.toString()).toContain('PRIVATE KEY');
     const fromEnv = etcdSettings({}, { ETCD_CA_CERT_FILE: ca });
-    expect(fromEnv.tls).toEqual({ ca: Buffer.from(PEM) });
+    expect(fromEnv.tls).toEqual({
+      ca: Buffer.from(PEM),
+      sources: { ca: `ETCD_CA_CERT_FILE "${ca}"` },
+    });
+    expect(fromConf.tls?.sources).toEqual({
+      ca: `etcd_ca_cert_file "${ca}"`,
+      cert: `etcd_cert_file "${cert}"`,
+      key: `etcd_key_file "${key}"`,
+    });
     expect(etcdSettings({}, {}).tls).toBeUndefined();
   });
 

@@ -143,10 +143,19 @@ function readTls(files: {
     throw invalid(given?.source ?? missing, `a client certificate needs ${missing} as well`);
   }
   if (ca === undefined && cert === undefined) return undefined;
-  const tls: TlsMaterial = {};
-  if (ca !== undefined) tls.ca = readPem(ca);
-  if (cert !== undefined) tls.cert = readPem(cert);
-  if (key !== undefined) tls.key = readPem(key);
+  const tls: TlsMaterial = { sources: {} };
+  if (ca !== undefined) {
+    tls.ca = readPem(ca);
+    tls.sources = { ...tls.sources, ca: `${ca.source} ${describe(ca.value)}` };
+  }
+  if (cert !== undefined) {
+    tls.cert = readPem(cert);
+    tls.sources = { ...tls.sources, cert: `${cert.source} ${describe(cert.value)}` };
+  }
+  if (key !== undefined) {
+    tls.key = readPem(key);
+    tls.sources = { ...tls.sources, key: `${key.source} ${describe(key.value)}` };
+  }
   return tls;
 }
 
