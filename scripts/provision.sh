@@ -14,7 +14,8 @@ fi
 # iproute2: network namespaces for the harness; containernetworking-plugins: the reference ptp and
 # host-local the conformance harness is proven against; hyperfine: the benchmark scripts; etcd-server:
 # the real datastore of the etcd tier (etcd-client for etcdctl); openssl: TLS test certificates.
-packages=(iproute2 containernetworking-plugins hyperfine etcd-server etcd-client openssl)
+# strace: the hostile-input fuzz run records every execve and file write of the plugins.
+packages=(iproute2 containernetworking-plugins hyperfine etcd-server etcd-client openssl strace)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
