@@ -33,6 +33,8 @@ export interface FuzzSummary {
   byExit: Record<string, number>;
   byCode: Record<string, number>;
   addsSucceeded: number;
+  /** Messages of code 999 answers (an error the plugin did not classify), for the report. */
+  internal: string[];
   programs: Record<string, number>;
   violations: Violation[];
   ms: number;
@@ -80,6 +82,7 @@ export class FuzzBench {
       byExit: {},
       byCode: {},
       addsSucceeded: 0,
+      internal: [],
       programs: {},
       violations: [],
       ms: 0,
@@ -163,6 +166,8 @@ export class FuzzBench {
           fail('error object without code and msg', text.slice(0, 200));
         } else {
           summary.byCode[String(error.code)] = (summary.byCode[String(error.code)] ?? 0) + 1;
+          if (error.code === 999)
+            summary.internal.push(`case ${c.index}: ${error.msg.slice(0, 200)}`);
         }
       }
     }
@@ -268,6 +273,7 @@ export function formatSummary(s: FuzzSummary): string {
     `${s.cases} cases in ${(s.ms / 1000).toFixed(1)} s; exits ${JSON.stringify(s.byExit)}; ${s.addsSucceeded} ADDs succeeded (each then DELeted)`,
     `error codes ${JSON.stringify(s.byCode)}`,
     `programs executed ${JSON.stringify(s.programs)}`,
+    `code 999 (unclassified) answers: ${s.internal.length}${s.internal.map((m) => `\n  ${m}`).join('')}`,
     `${s.violations.length} violations${s.violations
       .slice(0, 20)
       .map((v) => `\n  case ${v.index}: ${v.rule}: ${v.detail}`)
