@@ -25,7 +25,10 @@ describeAsRoot('hostile input against dist/calico and dist/calico-ipam', () => {
     etcd = await startEtcd();
     topology = await Topology.create();
     node = await CalicoNode.create(topology, etcd);
-    bench = new FuzzBench(node, (await topology.pod()).path);
+    bench = new FuzzBench(node, {
+      podNetns: (await topology.pod()).path,
+      etcdEndpoint: etcd.endpoint,
+    });
   }, 60_000);
   afterAll(async () => {
     bench.remove();

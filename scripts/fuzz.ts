@@ -20,7 +20,10 @@ async function main(): Promise<void> {
   let failed = false;
   try {
     const node = await CalicoNode.create(topology, etcd);
-    const bench = new FuzzBench(node, (await topology.pod()).path);
+    const bench = new FuzzBench(node, {
+      podNetns: (await topology.pod()).path,
+      etcdEndpoint: etcd.endpoint,
+    });
     try {
       console.log(`seed ${seed}: ${count} cases, two at a time`);
       const summary = await bench.run(

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { rawKv } from '../../ipam/testing/ipam-binary';
 import { readIpamState } from '../../ipam/testing/ipam-state';
 import type { CalicoNode } from '../support/calico-node';
 import { ipJson } from '../support/topology';
@@ -53,8 +54,12 @@ export class FuzzBench {
 
   constructor(
     readonly node: CalicoNode,
-    readonly podNetns: string,
+    readonly options: { podNetns: string; etcdEndpoint: string },
   ) {}
+
+  get podNetns(): string {
+    return this.options.podNetns;
+  }
 
   context(plugin: HostileCase['plugin']): CaseContext & { env: Record<string, string> } {
     return {
@@ -245,8 +250,16 @@ export class FuzzBench {
     const ns = this.node.topology.node.name;
     const links = (await ipJson(ns, 'link', 'show')).map((l) => String(l.ifname)).sort();
     const routes = (await ipJson(ns, 'route', 'show')).map((r) => String(r.dst)).sort();
-    const state = await readIpamState(this.node.kv);
-    const weps = [...(await this.node.keys(WEPS)).keys()];
+    // A client per check: one client's budget (600 s at most) would not last a full run.
+    const kv = rawKv(this.options.etcdEndpoint);
+    let state: Awaited<ReturnType<typeof readIpamState>>;
+    let weps: string[];
+    try {
+      state = await readIpamState(kv);
+      weps = (await kv.range(WEPS, { prefix: true, keysOnly: true })).kvs.map((x) => x.key);
+    } finally {
+      kv.close();
+    }
     return JSON.stringify({
       links,
       routes,
