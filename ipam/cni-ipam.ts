@@ -129,9 +129,10 @@ export function assignForAttachment(
 export async function ipamDel(args: CmdArgs, options: SessionOptions = {}): Promise<void> {
   const { k8sPodNamespace: ns, k8sPodName: pod } = args.args;
   const legacy = ns !== undefined && pod !== undefined ? `${ns}.${pod}` : args.containerId;
-  await session(args, { ...options, lock: true }, ({ store }) =>
-    releaseHandles(store, [handleIdOf(args), legacy]),
-  );
+  // A legacy ID that cannot be an etcd key (K8S_POD_NAMESPACE=../x) names no handle: skipping it
+  // keeps DEL from failing for ever, and with it the release of the attachment's own handle.
+  const ids = [handleIdOf(args), ...(legacy === '' || legacy.includes('/') ? [] : [legacy])];
+  await session(args, { ...options, lock: true }, ({ store }) => releaseHandles(store, ids));
 }
 
 /** CHECK: the attachment's handle must hold an address. */
