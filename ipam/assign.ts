@@ -27,6 +27,7 @@ import {
   type IpFamily,
 } from './core';
 import { poolForAddress, usablePools, type UsablePool } from './pools';
+import { UnsureCommits } from './unsure-commit';
 
 /** What one ADD asks of IPAM. */
 export interface AssignRequest {
@@ -62,30 +63,37 @@ export interface AssignOutcome {
  * leaves nothing behind (no partial dual-stack assignment, no handle without its addresses).
  */
 export function assignAddresses(store: BlockStore, request: AssignRequest): Promise<AssignOutcome> {
-  return withCasRetry(() => attemptAssign(store, request), {
+  const unsure = new UnsureCommits();
+  return withCasRetry(() => attemptAssign(store, { request, unsure }), {
     what: `assign for handle ${request.handleId}`,
   });
 }
 
 async function attemptAssign(
   store: BlockStore,
-  request: AssignRequest,
+  options: { request: AssignRequest; unsure: UnsureCommits },
 ): Promise<AssignOutcome | typeof CAS_CONFLICT> {
+  const { request, unsure } = options;
   const { side } = request;
-  const view = await store.readHost(request.node, {
-    handleIds: [request.handleId],
-    ...(side === undefined ? {} : { side: side.reads }),
-  });
+  const view = await unsure.read(() =>
+    store.readHost(request.node, {
+      handleIds: [request.handleId],
+      ...(side === undefined ? {} : { side: side.reads }),
+    }),
+  );
   side?.admit?.(view.side);
   const attempt = new Attempt(store, view);
   attempt.requests++;
   const held = view.handles.get(request.handleId);
   if (held !== undefined && handleTotal(held.value) > 0) {
     // A repeated ADD for the same container: report what it holds rather than a second address;
-    // only the caller's side writes (if any) are committed.
+    // only the caller's side writes (if any) are committed. Unless our own commit of unknown
+    // outcome made the handle (the host lock keeps other invocations for this container out):
+    // then the addresses are new, and ours to release.
     const addresses = await addressesOfHandle(attempt, request.handleId);
-    if (!(await attempt.commitWithSide(side, { addresses, alone: true }))) return CAS_CONFLICT;
-    return { addresses, existing: true, requests: attempt.requests };
+    const sideOnly = () => attempt.commitWithSide(side, { addresses, alone: true });
+    if ((await unsure.commit(sideOnly)) === CAS_CONFLICT) return CAS_CONFLICT;
+    return { addresses, existing: !unsure.unknown, requests: attempt.requests };
   }
   const owner = {
     handleId: request.handleId,
@@ -109,7 +117,8 @@ async function attemptAssign(
     expect: held?.revision ?? 0,
     value: Attempt.grow(held?.value ?? null, ctx.perBlock),
   });
-  if (!(await attempt.commitWithSide(side, { addresses, alone: false }))) return CAS_CONFLICT;
+  const all = () => attempt.commitWithSide(side, { addresses, alone: false });
+  if ((await unsure.commit(all)) === CAS_CONFLICT) return CAS_CONFLICT;
   return { addresses, existing: false, requests: attempt.requests };
 }
 

@@ -296,6 +296,21 @@ describeWithEtcd('calico-ipam against a real etcd', () => {
     expect((await handleCounts()).size).toBe(0);
   });
 
+  it('DEL releases even when the Kubernetes args make no valid legacy handle (found by fuzzing)', async () => {
+    etcdctlPut(`${POOLS}pool1`, rawPool('pool1', '10.1.0.0/16'));
+    const cniArgs = 'K8S_POD_NAMESPACE=../../x;K8S_POD_NAME=/';
+    addressOf(await add('node-a', 'odd', {}, cniArgs));
+    const del = await runIpam({
+      command: 'DEL',
+      containerId: 'odd',
+      netconf: netconf('node-a'),
+      cniArgs,
+    });
+    expect(del).toMatchObject({ code: 0, stdout: '' });
+    expect(await allocations()).toEqual([]);
+    expect((await handleCounts()).size).toBe(0);
+  });
+
   it('CHECKs an allocation, and DEL is idempotent', async () => {
     etcdctlPut(`${POOLS}pool1`, rawPool('pool1', '10.1.0.0/16'));
     const conf = netconf('node-a', { cniVersion: '1.0.0' });

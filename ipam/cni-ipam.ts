@@ -136,7 +136,13 @@ export function assignForAttachment(
 export async function ipamDel(args: CmdArgs, options: SideOptions = {}): Promise<void> {
   const { k8sPodNamespace: ns, k8sPodName: pod } = args.args;
   const legacy = ns !== undefined && pod !== undefined ? `${ns}.${pod}` : args.containerId;
-  const handles = args.ifName === DEFAULT_IFNAME ? [handleIdOf(args), legacy] : [handleIdOf(args)];
+  // A legacy ID that cannot be an etcd key (K8S_POD_NAMESPACE=../x) names no handle: skipping it
+  // keeps DEL from failing for ever, and with it the release of the attachment's own handle.
+  const legacyUsable = legacy !== '' && !legacy.includes('/');
+  const handles =
+    args.ifName === DEFAULT_IFNAME && legacyUsable
+      ? [handleIdOf(args), legacy]
+      : [handleIdOf(args)];
   const lockAfter = options.side?.gate;
   await session(
     args,

@@ -2,6 +2,7 @@ import { CAS_CONFLICT, withCasRetry } from '../lib/datastore/cas-retry';
 import { Attempt } from './attempt';
 import type { BlockStore, HostView, SideHooks } from './block-store';
 import { isBlockEmpty, releaseByHandle } from './core';
+import { UnsureCommits } from './unsure-commit';
 
 /** How many addresses a release freed, and the etcd round trips of the final attempt. */
 export interface ReleaseOutcome {
@@ -30,24 +31,29 @@ export function releaseHandles(
   handleIds: readonly string[],
   options: { side?: SideHooks } = {},
 ): Promise<ReleaseOutcome> {
-  return withCasRetry(() => attemptRelease(store, handleIds, options.side), {
+  const unsure = new UnsureCommits();
+  return withCasRetry(() => attemptRelease(store, { handleIds, unsure, side: options.side }), {
     what: `release of handles ${handleIds.join(', ')}`,
   });
 }
 
 async function attemptRelease(
   store: BlockStore,
-  handleIds: readonly string[],
-  side: SideHooks | undefined,
+  options: { handleIds: readonly string[]; unsure: UnsureCommits; side: SideHooks | undefined },
 ): Promise<ReleaseOutcome | typeof CAS_CONFLICT> {
-  const read = await store.readHandles(handleIds, side === undefined ? {} : { side: side.reads });
+  const { handleIds, unsure, side } = options;
+  // After a release of unknown outcome, handles found gone were released by it.
+  const read = await unsure.read(() =>
+    store.readHandles(handleIds, side === undefined ? {} : { side: side.reads }),
+  );
   side?.admit?.(read.side);
   const { handles } = read;
   const attempt = new Attempt(store, { ...NO_VIEW, side: read.side });
   attempt.requests++;
   if (handles.size === 0) {
-    const done = await attempt.commitWithSide(side, { addresses: [], alone: true });
-    return done ? { released: 0, requests: attempt.requests } : CAS_CONFLICT;
+    const sideOnly = () => attempt.commitWithSide(side, { addresses: [], alone: true });
+    if ((await unsure.commit(sideOnly)) === CAS_CONFLICT) return CAS_CONFLICT;
+    return { released: 0, requests: attempt.requests };
   }
   const cidrs = [...new Set([...handles.values()].flatMap((h) => Object.keys(h.value.block)))];
   await attempt.fetch(cidrs);
@@ -67,6 +73,7 @@ async function attemptRelease(
   for (const [id, handle] of handles) {
     attempt.add({ kind: 'handle', id, expect: handle.revision, value: null });
   }
-  if (!(await attempt.commitWithSide(side, { addresses: [], alone: false }))) return CAS_CONFLICT;
+  const all = () => attempt.commitWithSide(side, { addresses: [], alone: false });
+  if ((await unsure.commit(all)) === CAS_CONFLICT) return CAS_CONFLICT;
   return { released, requests: attempt.requests };
 }

@@ -17,9 +17,10 @@ fi
 # peak RSS; iputils-ping: the demo's cross-node ping and hop list; golang-go +
 # golang-github-appc-cni-dev: the libcni client, built offline in GOPATH mode; iptables: portmap in
 # the chaining test; podman + runc + busybox-static: the podman test (crun fails in these
-# containers, busybox-static becomes the test image).
+# containers, busybox-static becomes the test image); strace: the hostile-input fuzz run records
+# every execve and file write of the plugins.
 packages=(iproute2 containernetworking-plugins etcd-server etcd-client openssl time iputils-ping
-  golang-go golang-github-appc-cni-dev iptables podman runc busybox-static)
+  golang-go golang-github-appc-cni-dev iptables podman runc busybox-static strace)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -28,13 +28,13 @@ function configError(run: () => unknown): CniError {
 }
 
 describe('etcdSettings', () => {
-  it('defaults to the local etcd over the JSON gateway with a 10 s budget', () => {
+  it('defaults to the local etcd over the JSON gateway with a 5 s budget for the whole invocation', () => {
     expect(etcdSettings({}, {})).toEqual({
       endpoints: [DEFAULT_ENDPOINT],
       transport: 'json',
       timeouts: DEFAULT_TIMEOUTS,
     });
-    expect(DEFAULT_TIMEOUTS.budgetMs).toBeLessThanOrEqual(10_000);
+    expect(DEFAULT_TIMEOUTS.budgetMs).toBe(5_000);
   });
 
   it('reads ETCD_ENDPOINTS, and the netconf wins over it as in Calico', () => {
@@ -105,10 +105,15 @@ describe('etcdSettings', () => {
   });
 
   it('takes the budget from etcd_timeout_seconds and keeps the other bounds inside it', () => {
+    expect(etcdSettings({ etcd_timeout_seconds: 0.5 }, {}).timeouts).toEqual({
+      budgetMs: 500,
+      requestMs: 500,
+      dialMs: 500,
+    });
     expect(etcdSettings({ etcd_timeout_seconds: 1.5 }, {}).timeouts).toEqual({
       budgetMs: 1500,
       requestMs: 1500,
-      dialMs: 1500,
+      dialMs: DEFAULT_TIMEOUTS.dialMs,
     });
     expect(etcdSettings({ etcd_timeout_seconds: 30 }, {}).timeouts).toEqual({
       budgetMs: 30_000,
@@ -134,7 +139,15 @@ describe('etcdSettings', () => {
     expect(fromConf.tls?.ca?.toString()).toBe(PEM);
     expect(fromConf.tls?.key?.toString()).toContain('PRIVATE KEY');
     const fromEnv = etcdSettings({}, { ETCD_CA_CERT_FILE: ca });
-    expect(fromEnv.tls).toEqual({ ca: Buffer.from(PEM) });
+    expect(fromEnv.tls).toEqual({
+      ca: Buffer.from(PEM),
+      sources: { ca: `ETCD_CA_CERT_FILE "${ca}"` },
+    });
+    expect(fromConf.tls?.sources).toEqual({
+      ca: `etcd_ca_cert_file "${ca}"`,
+      cert: `etcd_cert_file "${cert}"`,
+      key: `etcd_key_file "${key}"`,
+    });
     expect(etcdSettings({}, {}).tls).toBeUndefined();
   });
 

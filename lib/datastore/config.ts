@@ -14,8 +14,9 @@ import type { ClientSettings, EtcdTransport, TlsMaterial } from './settings';
 //   etcd_key_file         ETCD_KEY_FILE        PEM client key (needs the certificate too)
 //   etcd_transport        -                    "json" (default, the v3 JSON gateway) or "grpc"
 //   etcd_timeout_seconds  -                    total time budget of one invocation's etcd calls
-//                                              (default 10; each request also stops after 5 s
-//                                              and each connect after 2 s, or sooner)
+//                                              (default 5; each attempt on one endpoint also
+//                                              stops after 2 s and each connect after 1 s, or
+//                                              sooner, so that the next endpoint gets its turn)
 
 /** The endpoint used when neither the netconf nor the environment names one (as Calico). */
 export const DEFAULT_ENDPOINT = 'http://127.0.0.1:2379';
@@ -142,10 +143,19 @@ function readTls(files: {
     throw invalid(given?.source ?? missing, `a client certificate needs ${missing} as well`);
   }
   if (ca === undefined && cert === undefined) return undefined;
-  const tls: TlsMaterial = {};
-  if (ca !== undefined) tls.ca = readPem(ca);
-  if (cert !== undefined) tls.cert = readPem(cert);
-  if (key !== undefined) tls.key = readPem(key);
+  const tls: TlsMaterial = { sources: {} };
+  if (ca !== undefined) {
+    tls.ca = readPem(ca);
+    tls.sources = { ...tls.sources, ca: `${ca.source} ${describe(ca.value)}` };
+  }
+  if (cert !== undefined) {
+    tls.cert = readPem(cert);
+    tls.sources = { ...tls.sources, cert: `${cert.source} ${describe(cert.value)}` };
+  }
+  if (key !== undefined) {
+    tls.key = readPem(key);
+    tls.sources = { ...tls.sources, key: `${key.source} ${describe(key.value)}` };
+  }
   return tls;
 }
 

@@ -13,6 +13,12 @@ export type DatastoreErrorKind =
 export class DatastoreError extends Error {
   override readonly name = 'DatastoreError';
 
+  /**
+   * Unavailable only: the client's time budget is used up, so every later call fails at once
+   * (callers that would wait and retry stop instead).
+   */
+  budgetSpent = false;
+
   constructor(
     readonly kind: DatastoreErrorKind,
     message: string,
@@ -52,11 +58,17 @@ export function conflict(
 }
 
 /** etcd could not be reached, or did not answer in time. */
-export function unavailable(endpoints: readonly string[], reason: string): DatastoreError {
-  return new DatastoreError(
+export function unavailable(
+  endpoints: readonly string[],
+  reason: string,
+  options: { budgetSpent?: boolean } = {},
+): DatastoreError {
+  const err = new DatastoreError(
     'Unavailable',
     `etcd unreachable at ${endpoints.join(', ')}: ${reason}`,
   );
+  err.budgetSpent = options.budgetSpent ?? false;
+  return err;
 }
 
 /**

@@ -1,5 +1,6 @@
 import { Agent, request, type ClientRequest, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
+import { CniError, ErrorCode } from '../cni/errors';
 import type { Budget } from './deadline';
 import { DatastoreError, unavailable } from './errors';
 import type { TlsMaterial } from './settings';
@@ -69,18 +70,23 @@ export class GatewayHttp {
   async post(path: string, body: unknown, options: PostOptions): Promise<unknown> {
     if (this.closed) throw new DatastoreError('Failed', 'etcd client already closed');
     const { budget } = this.options;
-    const windowEnd = budget.now() + budget.requestWindow();
     const payload = JSON.stringify(body);
     const failures: string[] = [];
     let noGateway = false;
+    let budgetSpent = false;
     for (let i = 0; i < this.endpoints.length; i++) {
       const index = (this.preferred + i) % this.endpoints.length;
       const endpoint = this.endpoints[index];
       if (endpoint === undefined) continue;
-      if (windowEnd - budget.now() <= 0) {
+      // Each endpoint gets its own attempt window: one that accepts connections and never answers
+      // (a hung or partitioned member) must not use up the time of the healthy ones after it.
+      const window = budget.requestWindow();
+      if (window <= 0) {
         failures.push(this.failure(endpoint, budget.describeExhausted()));
+        budgetSpent = true;
         break;
       }
+      const windowEnd = budget.now() + window;
       try {
         const response = await this.attempt(endpoint, { path, payload, windowEnd });
         const answer = interpret(response, path);
@@ -104,7 +110,9 @@ export class GatewayHttp {
           `${failures.join('; ')} ${GATEWAY_HINT}`,
       );
     }
-    throw unavailable(this.urls, failures.join('; '));
+    throw unavailable(this.urls, failures.join('; '), {
+      budgetSpent: budgetSpent || budget.remaining() === 0,
+    });
   }
 
   /** Drops every pooled socket; later posts fail. */
@@ -125,12 +133,15 @@ export class GatewayHttp {
       this.httpClient ??= { request, agent: new Agent({ keepAlive: true }) };
       return this.httpClient;
     }
-    this.httpsClient ??= import('node:https').then((https) => {
-      const tls = this.options.tls ?? {};
-      // The agent carries the TLS options so that pooled sockets are reused for every request.
-      const agent = new https.Agent({ keepAlive: true, ...tls });
-      return { request: https.request, agent };
-    });
+    this.httpsClient ??= Promise.all([import('node:https'), import('node:tls')]).then(
+      ([https, tlsApi]) => {
+        const { sources, ...tls } = this.options.tls ?? {};
+        checkTlsFiles(tlsApi.createSecureContext, { tls, sources });
+        // The agent carries the TLS options so that pooled sockets are reused for every request.
+        const agent = new https.Agent({ keepAlive: true, ...tls });
+        return { request: https.request, agent };
+      },
+    );
     const loaded = await this.httpsClient;
     // close() may have run while node:https was loading.
     if (this.closed) loaded.agent.destroy();
@@ -146,12 +157,13 @@ export class GatewayHttp {
     return new Promise((resolve, reject) => {
       let connected = false;
       const timers: NodeJS.Timeout[] = [];
-      const startTimer = (ms: number, onExpiry: () => void): void => {
+      const startTimer = (ms: number, onExpiry: () => void): NodeJS.Timeout => {
         const timer = setTimeout(onExpiry, ms);
         // The socket keeps the loop alive while a request is in flight; the timer must not
         // keep it alive once the socket is gone.
         timer.unref();
         timers.push(timer);
+        return timer;
       };
       const settle = (): void => {
         for (const timer of timers) clearTimeout(timer);
@@ -187,12 +199,14 @@ export class GatewayHttp {
           return;
         }
         const dialMs = budget.dialWindow(call.windowEnd);
-        startTimer(dialMs, () => {
+        const dial = startTimer(dialMs, () => {
           req.destroy(new AttemptError(false, `connect timeout after ${Math.round(dialMs)} ms`));
         });
-        // Over TLS the request is only written after the handshake.
+        // Over TLS the request is only written after the handshake. Once connected, only the
+        // attempt window bounds the wait (a dial timer left running would cut every slow answer).
         socket.once(endpoint.secure ? 'secureConnect' : 'connect', () => {
           connected = true;
+          clearTimeout(dial);
         });
       });
       startTimer(Math.max(0, call.windowEnd - budget.now()), () => {
@@ -200,11 +214,68 @@ export class GatewayHttp {
       });
       req.on('error', (err: Error) => {
         settle();
-        reject(err instanceof AttemptError ? err : new AttemptError(connected, err.message));
+        if (err instanceof AttemptError) {
+          reject(err);
+          return;
+        }
+        const hint = endpoint.secure ? tlsHint(err, this.options.tls?.sources) : '';
+        reject(new AttemptError(connected, `${err.message}${hint}`));
       });
       req.end(call.payload);
     });
   }
+}
+
+/**
+ * Builds the TLS context once before any connection, so that a key that does not belong to the
+ * certificate, or a file OpenSSL cannot parse, is a configuration error (code 7) naming the files
+ * rather than an OpenSSL message at the first request. OpenSSL's text never quotes the key.
+ */
+function checkTlsFiles(
+  createSecureContext: typeof import('node:tls').createSecureContext,
+  material: { tls: Omit<TlsMaterial, 'sources'>; sources: TlsMaterial['sources'] },
+): void {
+  const { tls, sources = {} } = material;
+  try {
+    createSecureContext(tls);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message.replace(/^error:[0-9A-F]+:/i, '') : '';
+    const files = [sources.ca, sources.cert, sources.key].filter((f) => f !== undefined);
+    const which = /key values mismatch/.test(reason)
+      ? `${sources.key ?? 'the key'} does not belong to the certificate in ${sources.cert ?? 'etcd_cert_file'}`
+      : `cannot use ${files.join(', ')}`;
+    throw new CniError(
+      ErrorCode.invalidNetworkConfig,
+      `invalid etcd settings: ${which} (${reason})`,
+    );
+  }
+}
+
+/** Node's codes for a server certificate that the configured CA does not vouch for. */
+const UNTRUSTED_SERVER = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_SIGNATURE_FAILURE',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/** Names the file to look at when a TLS handshake fails (the files, never their contents). */
+function tlsHint(err: Error, sources: { ca?: string; cert?: string } | undefined): string {
+  const code = (err as { code?: unknown }).code;
+  if (typeof code !== 'string') return '';
+  if (UNTRUSTED_SERVER.has(code)) {
+    return ` (the server certificate is not trusted by ${sources?.ca ?? 'the system CAs; set etcd_ca_cert_file'})`;
+  }
+  // etcd's alert when it refuses our client certificate, or when we sent none.
+  if (/ALERT_(BAD_CERTIFICATE|CERTIFICATE_REQUIRED|UNKNOWN_CA|CERTIFICATE_UNKNOWN)/.test(code)) {
+    return ` (etcd refused the client certificate${sources?.cert === undefined ? ': none configured, set etcd_cert_file and etcd_key_file' : ` of ${sources.cert}`})`;
+  }
+  return '';
 }
 
 function parseEndpoint(url: string): Endpoint {
@@ -219,8 +290,13 @@ function parseEndpoint(url: string): Endpoint {
   };
 }
 
-/** gRPC status codes (in the gateway's error body) that mean "not now" rather than "no". */
-const RETRYABLE_GRPC_CODES = new Set([4, 14]);
+/**
+ * gRPC status codes (in the gateway's error body) that mean "not now" rather than "no": 4
+ * DeadlineExceeded, 14 Unavailable (leader changed, no leader, server stopped), and 1 Canceled,
+ * which the gateway answers while its member shuts down ("grpc: the client connection is
+ * closing"): we never cancel, so it is the member going away, not a refusal.
+ */
+const RETRYABLE_GRPC_CODES = new Set([1, 4, 14]);
 
 function interpret(response: { status: number; text: string }, path: string): unknown {
   let json: unknown;

@@ -154,7 +154,9 @@ class GrpcKv implements Kv {
   private async call<T>(rpc: (client: Etcd3, deadline: Date) => Promise<T>): Promise<T> {
     if (this.closed) throw new DatastoreError('Failed', 'etcd client already closed');
     const window = this.budget.requestWindow();
-    if (window <= 0) throw unavailable(this.endpoints, this.budget.describeExhausted());
+    if (window <= 0) {
+      throw unavailable(this.endpoints, this.budget.describeExhausted(), { budgetSpent: true });
+    }
     const deadline = new Date(Date.now() + window);
     const { mod, client } = await this.load();
     try {

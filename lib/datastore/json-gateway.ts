@@ -93,7 +93,9 @@ class JsonGatewayKv implements Kv {
       success: request.success.map(encodeOp),
       failure: request.failure.map(encodeOp),
     };
-    const answer = await this.http.post('/v3/kv/txn', body, { idempotent: false });
+    // A txn of ranges only changes nothing: like a range, it may be sent to the next endpoint.
+    const readOnly = [...request.success, ...request.failure].every((op) => op.op === 'range');
+    const answer = await this.http.post('/v3/kv/txn', body, { idempotent: readOnly });
     const succeeded = field(answer, 'succeeded') === true;
     const branch = succeeded ? request.success : request.failure;
     const responses = field(answer, 'responses');

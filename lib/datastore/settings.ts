@@ -5,6 +5,8 @@ export interface TlsMaterial {
   ca?: Buffer;
   cert?: Buffer;
   key?: Buffer;
+  /** Where each file came from (`etcd_ca_cert_file "/path"`), for errors. */
+  sources?: { ca?: string; cert?: string; key?: string };
 }
 
 /** Which wire protocol talks to etcd. */

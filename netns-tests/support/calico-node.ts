@@ -63,7 +63,7 @@ export class CalicoNode {
    */
   static async create(
     topology: Topology,
-    etcd: EtcdServer,
+    etcd: Pick<EtcdServer, 'endpoint'>,
     options: { tls?: ClientTls } = {},
   ): Promise<CalicoNode> {
     const relay = await relayEtcd(topology.node.name, etcd.endpoint);

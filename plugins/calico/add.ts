@@ -63,6 +63,8 @@ interface Committed {
   state: EndpointState;
   /** The endpoint written with the assignment. */
   endpoint: WorkloadEndpoint | undefined;
+  /** The endpoint read was this invocation's own (see admit). */
+  ownFound: boolean;
 }
 
 async function addWithDatastore(
@@ -82,13 +84,17 @@ async function addWithDatastore(
   const committed: Committed = {
     state: { endpoint: undefined, profileExists: false },
     endpoint: undefined,
+    ownFound: false,
   };
   const hooks: SideHooks = {
     reads: endpointStateReads({ identity, network }),
     admit: (side) => {
       committed.state = endpointStateFrom(side, { identity, network });
       const repeat = repeatedEndpoint(ctx, committed.state);
-      if (repeat !== undefined) throw new RepeatAdd(repeat);
+      // An endpoint with this invocation's own random MAC is not a repeat: it is ours, from a
+      // commit whose answer was lost (etcd failed over) and that IPAM is now re-reading.
+      committed.ownFound = repeat?.value.spec.mac === linkSpec.containerMac;
+      if (repeat !== undefined && !committed.ownFound) throw new RepeatAdd(repeat);
     },
     // A k8s pod's new sandbox may first have to take its old veth down: see podLinkFor.
     ...(identity.orchestrator === 'cni' ? { gate: link } : {}),
@@ -120,7 +126,8 @@ async function addWithDatastore(
   const undo = {
     kv,
     // A new endpoint goes; a k8s endpoint that existed before is left for the runtime's DEL.
-    endpoint: committed.state.endpoint === undefined ? committed.endpoint : undefined,
+    endpoint:
+      committed.state.endpoint === undefined || committed.ownFound ? committed.endpoint : undefined,
     release: assigned.existing ? undefined : () => ipam.release(),
   };
   let podLink: PodLink;

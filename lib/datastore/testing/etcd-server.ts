@@ -129,10 +129,14 @@ function prefixRange(prefix: string): { key: string; range_end: string } {
   return { key: key.toString('base64'), range_end: end.toString('base64') };
 }
 
-type HelperClient = (path: string, body?: unknown) => Promise<{ status: number; text: string }>;
+/** POSTs (or GETs, without a body) to one etcd, outside the code under test. */
+export type HelperClient = (
+  path: string,
+  body?: unknown,
+) => Promise<{ status: number; text: string }>;
 
 /** A bare client for health checks and wipes, independent of the code under test. */
-function helperClient(endpoint: string, tls: ServerTls | undefined): HelperClient {
+export function helperClient(endpoint: string, tls: ServerTls | undefined): HelperClient {
   const url = new URL(endpoint);
   return (path, body) =>
     new Promise((resolve, reject) => {
@@ -164,7 +168,8 @@ function helperClient(endpoint: string, tls: ServerTls | undefined): HelperClien
     });
 }
 
-async function waitHealthy(
+/** Waits until etcd's /health says true, or throws with etcd's stderr after 20 s. */
+export async function waitHealthy(
   child: ChildProcess,
   client: HelperClient,
   stderr: () => string,
@@ -187,7 +192,8 @@ async function waitHealthy(
   throw new Error(`etcd did not become healthy within 20 s (${last}): ${stderr()}`);
 }
 
-async function terminate(child: ChildProcess): Promise<void> {
+/** SIGTERM, then SIGKILL after 5 s; resolves once the process has exited. */
+export async function terminate(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise<void>((resolve) => {
     child.once('exit', () => {

@@ -70,6 +70,28 @@ export function defineFailureTests(clients: ClientFactory, endpoint: () => strin
     expect(store.succeeded).toBe(true);
   });
 
+  // The plugins' transport; etcd3's gRPC balancer has its own endpoint selection.
+  it.runIf(clients.transport === 'json')(
+    'moves on from an endpoint that accepts and never answers after one attempt window',
+    async () => {
+      const silent = await fake(startSilentServer());
+      const kv = clients.open(`${silent.endpoint},${endpoint()}`, { etcd_timeout_seconds: 5 });
+      await clients.open(endpoint()).put('/hung', 'v');
+      const { ms, error } = await timed(kv.get('/hung'));
+      expect(error).toBeUndefined();
+      // One attempt (2 s) on the hung member, then the live one: well inside the 5 s budget.
+      expect(ms).toBeGreaterThan(1800);
+      expect(ms).toBeLessThan(2000 + SLACK_MS);
+      // Read-only txns (the allocator's reads) fail over as well; now straight to the live one.
+      const read = await kv.txn({
+        compare: [],
+        success: [{ op: 'range', key: '/hung' }],
+        failure: [],
+      });
+      expect(read.results[0]).toMatchObject({ op: 'range', kvs: [{ value: 'v' }] });
+    },
+  );
+
   it('names every endpoint when all of them are dead', async () => {
     const [a, b] = [await deadEndpoint(), await deadEndpoint()];
     const kv = clients.open(`${a},${b}`, { etcd_timeout_seconds: BUDGET_SECONDS });
