@@ -44,6 +44,18 @@ describe('identify', () => {
     expect(cali.hostVeth).toMatch(/^cali[0-9a-f]{11}$/);
   });
 
+  it('refuses Kubernetes names that could not be objects (they would become etcd key segments)', async () => {
+    for (const cniArgs of [
+      'K8S_POD_NAMESPACE=../../x;K8S_POD_NAME=p',
+      'K8S_POD_NAMESPACE=ns;K8S_POD_NAME=/etc',
+      'K8S_POD_NAMESPACE=Upper;K8S_POD_NAME=p',
+    ]) {
+      await expect(
+        identify({ node: 'n', containerId: 'c', ifName: 'eth0', args: parseCniArgs(cniArgs) }),
+      ).rejects.toMatchObject({ code: 4, message: expect.stringMatching(/^CNI_ARGS K8S_POD_/) });
+    }
+  });
+
   it('needs both Kubernetes keys to treat the container as a pod', async () => {
     const id = await identify({
       node: 'n',

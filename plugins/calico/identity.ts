@@ -32,6 +32,8 @@ export async function identify(options: {
   const ns = args.k8sPodNamespace;
   const pod = args.k8sPodName;
   if (ns !== undefined && pod !== undefined) {
+    requireObjectName('K8S_POD_NAMESPACE', ns);
+    requireObjectName('K8S_POD_NAME', pod);
     return {
       orchestrator: 'k8s',
       namespace: ns,
@@ -48,6 +50,20 @@ export async function identify(options: {
     endpointName: endpointName([node, 'cni', containerId, ifName]),
     hostVeth,
   };
+}
+
+/**
+ * Kubernetes namespaces and pod names are DNS labels and subdomains; anything that could not be
+ * one (and would become a path segment of an etcd key) is refused before anything changes
+ * (found by fuzzing: `K8S_POD_NAMESPACE=../../x` was code 999).
+ */
+function requireObjectName(key: string, value: string): void {
+  if (!/^[a-z0-9]([a-z0-9.-]{0,251}[a-z0-9])?$/.test(value)) {
+    throw new CniError(
+      ErrorCode.invalidEnvironment,
+      `CNI_ARGS ${key}=${JSON.stringify(value).slice(0, 300)} is not a Kubernetes object name (lowercase letters, digits, '-' and '.', at most 253 characters)`,
+    );
+  }
 }
 
 /**
