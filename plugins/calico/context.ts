@@ -32,6 +32,13 @@ export function requireIpamType(netConf: NetConf): string {
       'invalid network config: ipam.type is required',
     );
   }
+  // A binary name looked up in CNI_PATH: never a path, never longer than a file name may be.
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,254}$/.test(netConf.ipamType)) {
+    throw new CniError(
+      ErrorCode.invalidNetworkConfig,
+      `invalid network config: ipam.type ${JSON.stringify(netConf.ipamType).slice(0, 300)} is not a plugin name`,
+    );
+  }
   return netConf.ipamType;
 }
 
