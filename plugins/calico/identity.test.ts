@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseCniArgs } from '../../lib/cni/cni-args';
+import { CniError } from '../../lib/cni/errors';
 import { endpointName, identify } from './identity';
 
 describe('identify', () => {
@@ -50,9 +51,15 @@ describe('identify', () => {
       'K8S_POD_NAMESPACE=ns;K8S_POD_NAME=/etc',
       'K8S_POD_NAMESPACE=Upper;K8S_POD_NAME=p',
     ]) {
-      await expect(
-        identify({ node: 'n', containerId: 'c', ifName: 'eth0', args: parseCniArgs(cniArgs) }),
-      ).rejects.toMatchObject({ code: 4, message: expect.stringMatching(/^CNI_ARGS K8S_POD_/) });
+      const refused: unknown = await identify({
+        node: 'n',
+        containerId: 'c',
+        ifName: 'eth0',
+        args: parseCniArgs(cniArgs),
+      }).catch((err: unknown) => err);
+      expect(refused).toBeInstanceOf(CniError);
+      expect((refused as CniError).code).toBe(4);
+      expect((refused as CniError).message).toMatch(/^CNI_ARGS K8S_POD_/);
     }
   });
 
