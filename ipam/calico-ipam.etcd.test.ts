@@ -1,18 +1,18 @@
 import { spawnSync } from 'node:child_process';
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { describeWithEtcd } from '../lib/datastore/testing/describe-with-etcd';
-import { startEtcd, type EtcdServer } from '../lib/datastore/testing/etcd-server';
+import { type EtcdServer } from '../lib/datastore/testing/etcd-server';
 import type { Kv } from '../lib/datastore/kv';
 import {
   etcdKvRequests,
   ipamNetconf,
   rawJson,
-  rawKv,
   rawPool,
   runIpam,
   type Run,
 } from './testing/ipam-binary';
 import { writeForeignBlocks } from './testing/foreign-blocks';
+import { useSuiteEtcd } from './testing/suite-etcd';
 
 const POOLS = '/calico/resources/v3/projectcalico.org/ippools/';
 const BLOCKS = '/calico/ipam/v2/assignment/';
@@ -87,16 +87,9 @@ async function expectHandlesMatchAllocations(): Promise<void> {
 }
 
 describeWithEtcd('calico-ipam against a real etcd', () => {
-  beforeAll(async () => {
-    etcd = await startEtcd();
-    kv = rawKv(etcd.endpoint);
-  }, 60_000);
-  afterAll(async () => {
-    kv.close();
-    await etcd.stop();
-  });
-  afterEach(async () => {
-    await etcd.wipe();
+  useSuiteEtcd((started, client) => {
+    etcd = started;
+    kv = client;
   });
 
   it('honours a pool written raw by a third party and writes Calico keys and JSON', async () => {

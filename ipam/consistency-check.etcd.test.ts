@@ -1,12 +1,13 @@
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import type { Kv } from '../lib/datastore/kv';
 import { describeWithEtcd } from '../lib/datastore/testing/describe-with-etcd';
-import { startEtcd, type EtcdServer } from '../lib/datastore/testing/etcd-server';
+import { type EtcdServer } from '../lib/datastore/testing/etcd-server';
 import { checkIpamConsistency } from './consistency-check';
 import { isClean } from './consistency-report';
 import { releaseLeaks, type RepairProgress } from './release-leaks';
-import { ipamNetconf, rawKv, rawPool, runIpam } from './testing/ipam-binary';
+import { ipamNetconf, rawPool, runIpam } from './testing/ipam-binary';
 import { RawIpamState, rawIp } from './testing/raw-ipam-state';
+import { useSuiteEtcd } from './testing/suite-etcd';
 
 // The check against real etcd: states made by the real calico-ipam bundle, and broken states
 // written key by key, then a repair through the normal release path.
@@ -28,16 +29,9 @@ async function everything(): Promise<[string, string, number][]> {
 }
 
 describeWithEtcd('ipam check against a real etcd', () => {
-  beforeAll(async () => {
-    etcd = await startEtcd();
-    kv = rawKv(etcd.endpoint);
-  }, 60_000);
-  afterAll(async () => {
-    kv.close();
-    await etcd.stop();
-  });
-  afterEach(async () => {
-    await etcd.wipe();
+  useSuiteEtcd((started, client) => {
+    etcd = started;
+    kv = client;
   });
 
   it('finds the state the calico-ipam bundle leaves consistent, and leaks only when told', async () => {

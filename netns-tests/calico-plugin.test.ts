@@ -1,10 +1,9 @@
 import { writeFileSync } from 'node:fs';
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
-import { startEtcd, type EtcdServer } from '../lib/datastore/testing/etcd-server';
-import { CalicoNode, type PluginRun } from './support/calico-node';
-import { guardHost, useTopology } from './support/hooks';
+import { beforeEach, expect, it } from 'vitest';
+import type { CalicoNode, PluginRun } from './support/calico-node';
+import { useCalicoNode } from './support/hooks';
 import { describeAsRoot } from './support/root';
-import { ip, ipJson, NODE_UPLINK_IP, type Netns } from './support/topology';
+import { ip, ipJson, NODE_UPLINK_IP, type Netns, type Topology } from './support/topology';
 
 // dist/calico end to end on a node netns with a real etcd (calico-behaviour.md §4–§6; issue 4).
 
@@ -13,7 +12,6 @@ const PROFILES = '/calico/resources/v3/projectcalico.org/profiles/';
 const HANDLES = '/calico/ipam/v2/handle/';
 const BLOCKS = '/calico/ipam/v2/assignment/';
 
-let etcd: EtcdServer;
 let node: CalicoNode;
 
 function ok(run: PluginRun): Record<string, unknown> {
@@ -53,20 +51,10 @@ async function expectNothingLeft(): Promise<void> {
 }
 
 describeAsRoot('calico plugin on a node netns with etcd', () => {
-  guardHost();
-  const topology = useTopology();
-  beforeAll(async () => {
-    etcd = await startEtcd();
-  }, 60_000);
-  afterAll(async () => {
-    await etcd.stop();
-  });
-  beforeEach(async () => {
-    node = await CalicoNode.create(topology(), etcd);
-  });
-  afterEach(async () => {
-    await node.close();
-    await etcd.wipe();
+  const current = useCalicoNode();
+  const topology = (): Topology => current().topology;
+  beforeEach(() => {
+    node = current();
   });
 
   it('ADD builds the pod network, the endpoint and the profile as Calico does', async () => {

@@ -1,8 +1,8 @@
-import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
-import { startEtcd, type EtcdServer } from '../lib/datastore/testing/etcd-server';
-import { CalicoNode } from './support/calico-node';
+import { beforeEach, expect, it } from 'vitest';
+import type { CalicoNode } from './support/calico-node';
 import { runCrashTrials } from './support/crash-trials';
-import { guardHost, useTopology } from './support/hooks';
+import { useCalicoNode } from './support/hooks';
+import type { Topology } from './support/topology';
 import { describeAsRoot } from './support/root';
 
 // Issue 7 item 3: SIGKILL dist/calico at random moments of ADD; the runtime's DEL must leave
@@ -12,24 +12,13 @@ import { describeAsRoot } from './support/root';
 const TRIALS = Number(process.env.CRASH_TRIALS ?? 12);
 const SEED = Number(process.env.CRASH_SEED ?? 20260301);
 
-let etcd: EtcdServer;
 let node: CalicoNode;
 
 describeAsRoot('crash consistency: dist/calico killed during ADD', () => {
-  guardHost();
-  const topology = useTopology();
-  beforeAll(async () => {
-    etcd = await startEtcd();
-  }, 60_000);
-  afterAll(async () => {
-    await etcd.stop();
-  });
-  beforeEach(async () => {
-    node = await CalicoNode.create(topology(), etcd);
-  });
-  afterEach(async () => {
-    await node.close();
-    await etcd.wipe();
+  const current = useCalicoNode();
+  const topology = (): Topology => current().topology;
+  beforeEach(() => {
+    node = current();
   });
 
   it(`after ${TRIALS} kills at random moments, DEL leaves nothing and the check is clean`, async () => {

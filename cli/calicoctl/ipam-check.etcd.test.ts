@@ -1,11 +1,12 @@
-import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { assignAddresses } from '../../ipam/assign';
 import { EtcdBlockStore } from '../../ipam/etcd-block-store';
-import { rawKv, rawPool } from '../../ipam/testing/ipam-binary';
+import { rawPool } from '../../ipam/testing/ipam-binary';
 import type { Kv } from '../../lib/datastore/kv';
 import { describeWithEtcd } from '../../lib/datastore/testing/describe-with-etcd';
-import { startEtcd, type EtcdServer } from '../../lib/datastore/testing/etcd-server';
+import { type EtcdServer } from '../../lib/datastore/testing/etcd-server';
 import { calicoctl } from './testing/run-cli';
+import { useSuiteEtcd } from '../../ipam/testing/suite-etcd';
 
 // `calicoctl ipam check` over the consistency-check library: leaks made by the real allocator
 // (addresses whose container has no endpoint), reported, dry-run, then released with progress.
@@ -35,15 +36,10 @@ async function everything(): Promise<[string, string][]> {
 }
 
 describeWithEtcd('calicoctl ipam check against a real etcd', () => {
-  beforeAll(async () => {
-    etcd = await startEtcd();
-    kv = rawKv(etcd.endpoint);
-  }, 60_000);
-  afterAll(async () => {
-    kv.close();
-    await etcd.stop();
+  useSuiteEtcd((started, client) => {
+    etcd = started;
+    kv = client;
   });
-  afterEach(() => etcd.wipe());
 
   const ctl = (...args: string[]) => calicoctl(etcd.endpoint, args);
 

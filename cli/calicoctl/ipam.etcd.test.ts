@@ -1,11 +1,12 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { assignAddresses } from '../../ipam/assign';
 import { EtcdBlockStore } from '../../ipam/etcd-block-store';
-import { rawKv, rawPool } from '../../ipam/testing/ipam-binary';
+import { rawPool } from '../../ipam/testing/ipam-binary';
 import type { Kv } from '../../lib/datastore/kv';
 import { describeWithEtcd } from '../../lib/datastore/testing/describe-with-etcd';
-import { startEtcd, type EtcdServer } from '../../lib/datastore/testing/etcd-server';
+import { type EtcdServer } from '../../lib/datastore/testing/etcd-server';
 import { calicoctl } from './testing/run-cli';
+import { useSuiteEtcd } from '../../ipam/testing/suite-etcd';
 
 // The IPAM and cluster verbs against a real etcd: allocations made by the real allocator, then
 // shown, released and configured by calicoctl, with the raw keys checked after each write.
@@ -42,15 +43,10 @@ async function json(key: string): Promise<Record<string, unknown> | undefined> {
 }
 
 describeWithEtcd('calicoctl ipam, datastore and node against a real etcd', () => {
-  beforeAll(async () => {
-    etcd = await startEtcd();
-    kv = rawKv(etcd.endpoint);
-  }, 60_000);
-  afterAll(async () => {
-    kv.close();
-    await etcd.stop();
+  useSuiteEtcd((started, client) => {
+    etcd = started;
+    kv = client;
   });
-  afterEach(() => etcd.wipe());
 
   const ctl = (...args: string[]) => calicoctl(etcd.endpoint, args);
 

@@ -2,14 +2,14 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assignAddresses } from '../../ipam/assign';
 import { EtcdBlockStore } from '../../ipam/etcd-block-store';
-import { rawKv } from '../../ipam/testing/ipam-binary';
 import type { Kv } from '../../lib/datastore/kv';
 import { describeWithEtcd } from '../../lib/datastore/testing/describe-with-etcd';
-import { startEtcd, type EtcdServer } from '../../lib/datastore/testing/etcd-server';
+import { type EtcdServer } from '../../lib/datastore/testing/etcd-server';
 import { calicoctl } from './testing/run-cli';
+import { useSuiteEtcd } from '../../ipam/testing/suite-etcd';
 
 // Every manifest verb and `get` against a real etcd, asserting on the raw keys: the stored JSON is
 // byte for byte what Calico's codecs write, and what the allocator then reads.
@@ -54,17 +54,16 @@ function masked(text: string | undefined): string {
 const POOL_KEY = '/calico/resources/v3/projectcalico.org/ippools/pool-a';
 
 describeWithEtcd('calicoctl resources against a real etcd', () => {
-  beforeAll(async () => {
-    etcd = await startEtcd();
-    kv = rawKv(etcd.endpoint);
+  useSuiteEtcd((started, client) => {
+    etcd = started;
+    kv = client;
+  });
+  beforeAll(() => {
     dir = mkdtempSync(join(tmpdir(), 'calicoctl-test-'));
-  }, 60_000);
-  afterAll(async () => {
-    kv.close();
-    await etcd.stop();
+  });
+  afterAll(() => {
     rmSync(dir, { recursive: true, force: true });
   });
-  afterEach(() => etcd.wipe());
 
   const ctl = (...args: string[]) => calicoctl(etcd.endpoint, args);
 
