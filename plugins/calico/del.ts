@@ -2,7 +2,12 @@ import type { SideHooks } from '../../ipam/block-store';
 import type { CmdArgs } from '../../lib/cni/dispatcher';
 import { teardownPodNetwork } from '../../lib/dataplane';
 import { calicoContext, withDatastore, type CalicoContext } from './context';
-import { endpointDeletes, endpointStateFrom, endpointStateReads } from './endpoint-store';
+import {
+  endpointDeletes,
+  endpointStateFrom,
+  endpointStateReads,
+  type StoredEndpoint,
+} from './endpoint-store';
 import { hostVethName } from './identity';
 import { ipamClient } from './ipam-client';
 
@@ -58,12 +63,15 @@ async function localTeardown(args: CmdArgs): Promise<void> {
 function endpointHooks(ctx: CalicoContext, teardown: Promise<void>): SideHooks {
   const { args, identity } = ctx;
   const network = args.netConf.name;
+  let endpoint: StoredEndpoint | undefined;
   return {
     reads: endpointStateReads({ identity, network }),
-    admit: (side) => endpointStateFrom(side, { identity, network }),
+    admit: (side) => {
+      ({ endpoint } = endpointStateFrom(side, { identity, network }));
+    },
     gate: teardown,
-    writes: (side) => {
-      const { endpoint } = endpointStateFrom(side, { identity, network });
+    // Called with the side keys of the attempt that admitted them.
+    writes: () => {
       const owner = endpoint?.value.spec.containerID;
       if (owner !== undefined && owner !== args.containerId) {
         ctx.log.info(

@@ -37,45 +37,54 @@ export function ipamClient(
   const store = new EtcdBlockStore(options.kv);
   const readSide = async (side: SideHooks): Promise<SideValues> =>
     (await store.readHandles([], { side: side.reads })).side;
-  // The delegate keeps its own state: the side writes follow it in their own compare-and-swap,
-  // read again after a lost compare.
-  const writeSide = (side: SideHooks, first: SideValues, addresses: string[]): Promise<void> =>
-    withCasRetry(
-      async (round) => {
-        const values = round === 0 ? first : await readSide(side);
-        const writes = side.writes?.(values, addresses) ?? [];
-        if (writes.length === 0) return undefined;
-        const done = await store.commit(writes.map((w) => ({ kind: 'side' as const, ...w })));
-        return done ? undefined : CAS_CONFLICT;
-      },
-      { what: `endpoint write for ${args.containerId}` },
-    );
+  // The delegate keeps its own state, so the side keys cannot ride in its commit: they are read
+  // and admitted before it runs (after the gate), and written after it in their own
+  // compare-and-swap. A failed write undoes the delegate's work.
+  const aroundDelegate = async <T>(
+    side: SideHooks | undefined,
+    step: {
+      run: () => Promise<T>;
+      addresses: (outcome: T) => string[];
+      undo?: () => Promise<void>;
+    },
+  ): Promise<T> => {
+    if (side === undefined) return step.run();
+    const first = await readSide(side);
+    side.admit?.(first);
+    await side.gate;
+    const outcome = await step.run();
+    const addresses = step.addresses(outcome);
+    try {
+      await withCasRetry(
+        async (round) => {
+          // A lost compare reads and admits again, as an in-process attempt would.
+          const values = round === 0 ? first : await readSide(side);
+          if (round > 0) side.admit?.(values);
+          const writes = side.writes?.(values, addresses) ?? [];
+          if (writes.length === 0) return undefined;
+          const done = await store.commit(writes.map((w) => ({ kind: 'side' as const, ...w })));
+          return done ? undefined : CAS_CONFLICT;
+        },
+        { what: `endpoint write for ${args.containerId}` },
+      );
+    } catch (err) {
+      await step.undo?.().catch(() => undefined);
+      throw err;
+    }
+    return outcome;
+  };
+  const release = (): Promise<void> => delegateCommand(options.ipamType, 'DEL', delegate);
   return {
     add: async (side) => {
-      const values = await readSide(side);
-      side.admit?.(values);
-      await side.gate;
       const cniVersion = args.netConf.cniVersion;
-      const result = await delegateAdd(options.ipamType, { ...delegate, cniVersion });
-      try {
-        await writeSide(
-          side,
-          values,
-          result.ips.map((ip) => ip.address),
-        );
-      } catch (err) {
-        await delegateCommand(options.ipamType, 'DEL', delegate).catch(() => undefined);
-        throw err;
-      }
+      const result = await aroundDelegate(side, {
+        run: () => delegateAdd(options.ipamType, { ...delegate, cniVersion }),
+        addresses: (r) => r.ips.map((ip) => ip.address),
+        undo: release,
+      });
       return { result, existing: false };
     },
-    release: async (side) => {
-      const values = side === undefined ? undefined : await readSide(side);
-      if (side !== undefined && values !== undefined) side.admit?.(values);
-      await side?.gate;
-      await delegateCommand(options.ipamType, 'DEL', delegate);
-      if (side !== undefined && values !== undefined) await writeSide(side, values, []);
-    },
+    release: (side) => aroundDelegate(side, { run: release, addresses: () => [] }),
     check: () => delegateCommand(options.ipamType, 'CHECK', delegate),
   };
 }
