@@ -3,6 +3,7 @@ import type { PodNetworkSpec } from '../lib/dataplane';
 import { guardHost, useTopology } from './support/hooks';
 import { describeAsRoot } from './support/root';
 import { ipJson, NODE_UPLINK_IP, type Netns, type Topology } from './support/topology';
+import { podSpec } from './support/pod-spec';
 
 async function addPod(
   t: Topology,
@@ -13,15 +14,7 @@ async function addPod(
   const pod = await t.pod();
   const reply = await t.driver({
     op: 'setup',
-    spec: {
-      netns: pod.path,
-      containerIfName: 'eth0',
-      hostIfName: host,
-      mtu: 0,
-      addresses,
-      allowIpForwarding: false,
-      ...extra,
-    },
+    spec: podSpec(pod, host, { ...extra, addresses }),
   });
   if (!reply.ok) throw new Error(`setup of ${host} failed: ${reply.code} ${reply.msg}`);
   if (addresses.some((a) => a.includes(':'))) {

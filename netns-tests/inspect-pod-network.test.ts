@@ -3,6 +3,7 @@ import type { PodNetworkExpectation } from '../lib/dataplane';
 import { guardHost, useTopology } from './support/hooks';
 import { describeAsRoot } from './support/root';
 import { ip, type Topology } from './support/topology';
+import { podSpec } from './support/pod-spec';
 
 async function inspect(t: Topology, expectation: PodNetworkExpectation): Promise<string[]> {
   const reply = await t.driver({ op: 'inspect', expect: expectation });
@@ -21,14 +22,7 @@ describeAsRoot('inspectPodNetwork (CHECK)', () => {
     const pod = await t.pod();
     const reply = await t.driver({
       op: 'setup',
-      spec: {
-        netns: pod.path,
-        containerIfName: 'eth0',
-        hostIfName: 'calii1',
-        mtu: 0,
-        addresses,
-        allowIpForwarding: false,
-      },
+      spec: podSpec(pod, 'calii1', { addresses }),
     });
     if (!reply.ok) throw new Error(`setup failed: ${reply.code} ${reply.msg}`);
     const { containerMac } = reply.value as { containerMac: string };

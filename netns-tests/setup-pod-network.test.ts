@@ -4,18 +4,12 @@ import type { PodNetworkSpec } from '../lib/dataplane';
 import { guardHost, useTopology } from './support/hooks';
 import { describeAsRoot } from './support/root';
 import { ip, ipJson, type DriverReply, type Netns, type Topology } from './support/topology';
+import { podSpec } from './support/pod-spec';
 
 const HOST_MAC = 'ee:ee:ee:ee:ee:ee';
 
 function spec(pod: Netns, host: string, addresses: string[]): PodNetworkSpec {
-  return {
-    netns: pod.path,
-    containerIfName: 'eth0',
-    hostIfName: host,
-    mtu: 1450,
-    addresses,
-    allowIpForwarding: false,
-  };
+  return podSpec(pod, host, { addresses, mtu: 1450 });
 }
 
 function ok(reply: DriverReply): { value: unknown; spawns: number; ms: number } {

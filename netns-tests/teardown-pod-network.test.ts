@@ -5,6 +5,7 @@ import { afterEach, expect, it } from 'vitest';
 import { guardHost, useTopology } from './support/hooks';
 import { describeAsRoot } from './support/root';
 import { ip, ipJson, type DriverReply, type Netns, type Topology } from './support/topology';
+import { podSpec } from './support/pod-spec';
 
 function expectOk(reply: DriverReply): void {
   expect(reply.ok ? 'ok' : `code ${reply.code}: ${reply.msg}`).toBe('ok');
@@ -19,14 +20,7 @@ async function setUp(t: Topology, host: string, address: string): Promise<Netns>
   expectOk(
     await t.driver({
       op: 'setup',
-      spec: {
-        netns: pod.path,
-        containerIfName: 'eth0',
-        hostIfName: host,
-        mtu: 0,
-        addresses: [address],
-        allowIpForwarding: false,
-      },
+      spec: podSpec(pod, host, { addresses: [address] }),
     }),
   );
   return pod;
