@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { assignAddresses } from './assign';
 import type { SideHooks, SideValues } from './block-store';
+import { unavailable } from '../lib/datastore/errors';
 import { releaseHandles } from './release';
 import { pool, request, store } from './testing/memory-fixtures';
 
@@ -74,6 +75,34 @@ describe('side keys with an assignment', () => {
     expect(hooks.seen).toHaveLength(2);
     expect(hooks.seen[1]?.get(WEP)?.value).toBe('written by another invocation');
     expect(s.side(WEP)).toBe(out.addresses.join(','));
+    expect(s.allHandles().get('n.c1')).toBeDefined();
+  });
+
+  it('after a commit of unknown outcome, finds its own side write and keeps the address as new', async () => {
+    const s = store([pool('p', '10.2.0.0/24')]);
+    const commit = s.commit.bind(s);
+    let broken = false;
+    s.commit = async (writes) => {
+      const ok = await commit(writes);
+      if (!broken) {
+        broken = true;
+        throw unavailable(['http://127.0.0.1:1'], 'socket hang up');
+      }
+      return ok;
+    };
+    // As calico's admit: an endpoint written by someone else is a repeated ADD; our own is not.
+    const mine = 'written by this ADD';
+    const hooks = endpointHooks({
+      admit: (side) => {
+        const found = side.get(WEP)?.value;
+        if (found !== undefined && found !== mine) throw new Error('repeated ADD');
+      },
+      writes: (side) => [{ key: WEP, expect: side.get(WEP)?.revision ?? 0, value: mine }],
+    });
+    const out = await assignAddresses(s, request('n.c1', { side: hooks }));
+    expect(out.existing).toBe(false);
+    expect(out.addresses).toHaveLength(1);
+    expect(s.side(WEP)).toBe(mine);
     expect(s.allHandles().get('n.c1')).toBeDefined();
   });
 

@@ -42,9 +42,9 @@ function breakReads(s: MemoryBlockStore, count: number, budgetSpentAt?: number):
     fail();
     return readHost(node, options);
   };
-  s.readHandles = (ids) => {
+  s.readHandles = (ids, options) => {
     fail();
-    return readHandles(ids);
+    return readHandles(ids, options);
   };
 }
 
