@@ -28,6 +28,7 @@ import type {
 } from './block-store';
 import type { BlockState, HandleState } from './core';
 import { blockFromStored, blockToStored, handleFromStored, handleToStored } from './stored-values';
+import { newUid } from '../lib/datastore/calico/uid';
 
 /**
  * The BlockStore on etcd, in Calico's key layout and JSON. Every method is one etcd request: reads
@@ -196,8 +197,7 @@ function encodeWrite(write: StoreWrite): { key: string; value: string | null } {
         value: encodeNode({
           metadata: {
             name: write.name,
-            // globalThis.crypto loads on first use: only registrations pay for it, not every ADD.
-            uid: globalThis.crypto.randomUUID(),
+            uid: newUid(),
             creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
           },
           spec: {},

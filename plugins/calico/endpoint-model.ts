@@ -1,6 +1,7 @@
 import type { Profile } from '../../lib/datastore/calico/profile';
 import type { WorkloadEndpoint } from '../../lib/datastore/calico/workload-endpoint';
 import type { Identity } from './identity';
+import { newUid } from '../../lib/datastore/calico/uid';
 
 /** What the dataplane and IPAM produced for one container. */
 export interface EndpointFacts {
@@ -29,7 +30,7 @@ export function buildEndpoint(facts: EndpointFacts): WorkloadEndpoint {
     metadata: {
       name: identity.endpointName,
       namespace: identity.namespace,
-      uid: previous?.metadata.uid ?? globalThis.crypto.randomUUID(),
+      uid: previous?.metadata.uid ?? newUid(),
       creationTimestamp: previous?.metadata.creationTimestamp ?? rfc3339(new Date()),
       labels: {
         ...(previous?.metadata.labels ?? {}),
@@ -63,7 +64,7 @@ export function buildProfile(options: { network: string; orchestrator: 'cni' | '
   return {
     metadata: {
       name: network,
-      uid: globalThis.crypto.randomUUID(),
+      uid: newUid(),
       creationTimestamp: rfc3339(new Date()),
     },
     spec: { ingress: [ingress], egress: [{ action: 'Allow' }], labelsToApply: { [network]: '' } },
