@@ -1,0 +1,124 @@
+import { EventEmitter } from 'node:events';
+import * as realFs from 'node:fs';
+import { createRequire } from 'node:module';
+import { PassThrough } from 'node:stream';
+
+// The node built-ins a training run of a plugin bundle sees instead of the real ones: processes
+// that answer as iproute2, nsenter and sysctl would for a veth that was made, and an fs that reads
+// the netconf from "stdin", captures stdout and stderr, and never writes a sysctl. Nothing on the
+// build machine changes, and no root, netns or iproute2 is needed. The plugin's own modules run
+// unchanged on top, which is what the code cache has to learn.
+
+const HOST_MAC = 'ee:ee:ee:ee:ee:ee';
+const realRequire = createRequire(import.meta.url);
+
+/** What the bundle printed and ran. */
+export interface FakeHostLog {
+  stdout: string;
+  stderr: string;
+  commands: string[][];
+}
+
+/** The `require` to hand to a bundle: the fakes for fs and child_process, the rest real. */
+export function fakeRequire(options: { stdin: () => string; log: FakeHostLog }): NodeJS.Require {
+  const fs = fakeFs(options);
+  const childProcess = { spawn: fakeSpawn(options.log) };
+  const require = ((id: string): unknown => {
+    const name = id.replace(/^node:/, '');
+    if (name === 'fs') return fs;
+    if (name === 'child_process') return childProcess;
+    return realRequire(id);
+  }) as NodeJS.Require;
+  return require;
+}
+
+function fakeFs(options: { stdin: () => string; log: FakeHostLog }): typeof realFs {
+  const overrides: Partial<typeof realFs> = {
+    readFileSync: ((path: realFs.PathOrFileDescriptor, opts?: unknown) =>
+      path === 0
+        ? Buffer.from(options.stdin())
+        : realFs.readFileSync(path, opts as undefined)) as typeof realFs.readFileSync,
+    writeSync: ((fd: number, data: Buffer | string) => {
+      if (fd !== 1 && fd !== 2) throw new Error(`training run wrote to fd ${fd}`);
+      const text = typeof data === 'string' ? data : data.toString('utf8');
+      if (fd === 1) options.log.stdout += text;
+      else options.log.stderr += text;
+      return typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+    }) as typeof realFs.writeSync,
+    writeFileSync: (path: realFs.PathOrFileDescriptor, data: unknown, opts?: unknown) => {
+      // The host end's sysctls: accepted, not written.
+      if (typeof path === 'string' && path.startsWith('/proc/sys/')) return;
+      realFs.writeFileSync(path, data as string, opts as undefined);
+    },
+    // CNI_NETNS is the training process's own netns by its pid (a real nsfs file); this makes the
+    // plugin's view of its own netns another one.
+    statSync: ((path: realFs.PathLike, opts?: unknown) => {
+      const stat = realFs.statSync(path, opts as undefined);
+      // The plugin stats its own netns without options: never undefined here.
+      if (path === '/proc/self/ns/net')
+        return Object.assign(Object.create(stat) as realFs.Stats, { ino: -1 });
+      return stat;
+    }) as typeof realFs.statSync,
+  };
+  return new Proxy(realFs, {
+    get: (target, prop, receiver) =>
+      prop in overrides
+        ? overrides[prop as keyof typeof overrides]
+        : (Reflect.get(target, prop, receiver) as unknown),
+  });
+}
+
+/** A spawn whose children answer at once, the way the real tools do on success. */
+function fakeSpawn(log: FakeHostLog) {
+  let containerMac = '02:00:00:00:00:01';
+  return (file: string, args: readonly string[], options?: { stdio?: unknown[] }) => {
+    const argv = [file, ...args];
+    log.commands.push(argv);
+    const added = argv.indexOf('add');
+    const macAt = argv.lastIndexOf('address');
+    if (added > 0 && argv[added - 1]?.endsWith('link') && macAt > 0)
+      containerMac = argv[macAt + 1] ?? containerMac;
+    const child = new EventEmitter() as EventEmitter & {
+      stdin: PassThrough | null;
+      stdout: PassThrough;
+      stderr: PassThrough;
+      pid: number;
+      kill: () => boolean;
+    };
+    child.stdout = new PassThrough();
+    child.stderr = new PassThrough();
+    child.pid = 1;
+    child.kill = () => true;
+    const pipedStdin = options?.stdio?.[0] === 'pipe';
+    child.stdin = pipedStdin ? new PassThrough() : null;
+    const finish = (input: string): void => {
+      const inNetns = argv.some((a) => a.startsWith('--net='));
+      const shows = input
+        .split('\n')
+        .map((line) => /^link show dev (\S+)$/.exec(line.trim())?.[1])
+        .filter((name): name is string => name !== undefined);
+      for (const name of shows) {
+        const address = inNetns ? containerMac : HOST_MAC;
+        child.stdout.write(`[{"ifindex":7,"ifname":"${name}","address":"${address}"}]\n`);
+      }
+      child.stdout.end();
+      child.stderr.end();
+      setImmediate(() => {
+        child.emit('exit', 0, null);
+        child.emit('close', 0, null);
+      });
+    };
+    if (child.stdin === null) {
+      setImmediate(() => {
+        finish('');
+      });
+    } else {
+      const chunks: Buffer[] = [];
+      child.stdin.on('data', (chunk: Buffer) => chunks.push(chunk));
+      child.stdin.on('end', () => {
+        finish(Buffer.concat(chunks).toString('utf8'));
+      });
+    }
+    return child;
+  };
+}
