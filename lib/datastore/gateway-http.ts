@@ -1,13 +1,13 @@
-import { Agent, request, type ClientRequest, type IncomingMessage } from 'node:http';
-import type { Socket } from 'node:net';
+import { connect, isIP, type Socket } from 'node:net';
 import { CniError, ErrorCode } from '../cni/errors';
 import type { Budget } from './deadline';
 import { DatastoreError, unavailable } from './errors';
+import { postRequest, ResponseParser, type Http1Response } from './http1';
 import type { TlsMaterial } from './settings';
 
-// POSTs JSON to etcd's v3 gateway with node:http(s) only: loading gRPC and protobuf costs a fresh
-// plugin process far more than the request itself. node:https (and with it tls and crypto) is only
-// loaded when an endpoint is https.
+// POSTs JSON to etcd's v3 gateway over plain sockets (http1.ts): loading gRPC and protobuf costs a
+// fresh plugin process far more than the request itself, and node:http still ~4 ms. node:tls is
+// only loaded when an endpoint is https.
 
 /** How a POST may be repeated on the next endpoint. */
 export interface PostOptions {
@@ -37,14 +37,12 @@ interface Endpoint {
   secure: boolean;
   hostname: string;
   port: number;
+  /** The Host header: `name:port`, an IPv6 literal in brackets. */
+  host: string;
 }
 
-type RequestFn = typeof request;
-
-interface Loaded {
-  request: RequestFn;
-  agent: Agent;
-}
+/** Opens a connection to an endpoint (TCP, or TLS with the configured files). */
+type Dial = (endpoint: Endpoint) => Socket;
 
 const GATEWAY_HINT =
   "(is this an etcd client URL, and is etcd's --enable-grpc-gateway on?); set " +
@@ -53,8 +51,10 @@ const GATEWAY_HINT =
 /** One keep-alive HTTP(S) client over several etcd endpoints, bounded by a shared budget. */
 export class GatewayHttp {
   private readonly endpoints: Endpoint[];
-  private httpClient?: Loaded;
-  private httpsClient?: Promise<Loaded>;
+  private tlsDial?: Promise<Dial>;
+  /** One open connection per endpoint between requests (keep-alive). */
+  private readonly idle = new Map<Endpoint, Socket>();
+  private readonly sockets = new Set<Socket>();
   /** The endpoint that answered last: later calls start there instead of at a dead first one. */
   private preferred = 0;
   private closed = false;
@@ -115,47 +115,81 @@ export class GatewayHttp {
     });
   }
 
-  /** Drops every pooled socket; later posts fail. */
+  /** Drops every connection; later posts fail. */
   close(): void {
     this.closed = true;
-    this.httpClient?.agent.destroy();
-    void this.httpsClient?.then((client) => {
-      client.agent.destroy();
-    });
+    for (const socket of this.sockets) socket.destroy();
+    this.idle.clear();
   }
 
   private failure(endpoint: Endpoint, reason: string): string {
     return this.endpoints.length === 1 ? reason : `${endpoint.url}: ${reason}`;
   }
 
-  private async client(secure: boolean): Promise<Loaded> {
+  private async dialer(secure: boolean): Promise<Dial> {
     if (!secure) {
-      this.httpClient ??= { request, agent: new Agent({ keepAlive: true }) };
-      return this.httpClient;
+      return (endpoint) => connect({ host: endpoint.hostname, port: endpoint.port, noDelay: true });
     }
-    this.httpsClient ??= Promise.all([import('node:https'), import('node:tls')]).then(
-      ([https, tlsApi]) => {
-        const { sources, ...tls } = this.options.tls ?? {};
-        checkTlsFiles(tlsApi.createSecureContext, { tls, sources });
-        // The agent carries the TLS options so that pooled sockets are reused for every request.
-        const agent = new https.Agent({ keepAlive: true, ...tls });
-        return { request: https.request, agent };
-      },
-    );
-    const loaded = await this.httpsClient;
-    // close() may have run while node:https was loading.
-    if (this.closed) loaded.agent.destroy();
-    return loaded;
+    this.tlsDial ??= import('node:tls').then((tlsApi) => {
+      const { sources, ...tls } = this.options.tls ?? {};
+      // One context for every connection, checked before the first one.
+      const secureContext = checkedTlsContext(tlsApi.createSecureContext, { tls, sources });
+      return (endpoint: Endpoint) =>
+        tlsApi
+          .connect({
+            host: endpoint.hostname,
+            port: endpoint.port,
+            secureContext,
+            // SNI takes names only; the certificate is checked against `host` either way.
+            ...(isIP(endpoint.hostname) === 0 ? { servername: endpoint.hostname } : {}),
+          })
+          .setNoDelay(true);
+    });
+    return this.tlsDial;
+  }
+
+  /** A kept-alive connection to `endpoint`, or a new one. */
+  private async socketFor(endpoint: Endpoint): Promise<{ socket: Socket; reused: boolean }> {
+    const kept = this.idle.get(endpoint);
+    this.idle.delete(endpoint);
+    if (kept !== undefined && !kept.destroyed && kept.writable && !kept.readableEnded) {
+      kept.ref();
+      return { socket: kept, reused: true };
+    }
+    kept?.destroy();
+    const dial = await this.dialer(endpoint.secure);
+    if (this.closed) throw new DatastoreError('Failed', 'etcd client already closed');
+    const socket = dial(endpoint);
+    this.sockets.add(socket);
+    // Errors of an idle connection have nobody else to go to; a closed one leaves the pool.
+    socket.on('error', () => undefined);
+    socket.once('close', () => {
+      this.sockets.delete(socket);
+      if (this.idle.get(endpoint) === socket) this.idle.delete(endpoint);
+    });
+    return { socket, reused: false };
+  }
+
+  /** Keeps a connection for the next request; it does not hold the process open meanwhile. */
+  private park(endpoint: Endpoint, socket: Socket): void {
+    if (this.closed || this.idle.has(endpoint)) {
+      socket.destroy();
+      return;
+    }
+    socket.unref();
+    this.idle.set(endpoint, socket);
   }
 
   private async attempt(
     endpoint: Endpoint,
     call: { path: string; payload: string; windowEnd: number },
   ): Promise<{ status: number; text: string }> {
-    const { request: send, agent } = await this.client(endpoint.secure);
+    const { socket, reused } = await this.socketFor(endpoint);
     const { budget } = this.options;
     return new Promise((resolve, reject) => {
-      let connected = false;
+      let connected = reused;
+      let settled = false;
+      const parser = new ResponseParser();
       const timers: NodeJS.Timeout[] = [];
       const startTimer = (ms: number, onExpiry: () => void): NodeJS.Timeout => {
         const timer = setTimeout(onExpiry, ms);
@@ -165,63 +199,68 @@ export class GatewayHttp {
         timers.push(timer);
         return timer;
       };
-      const settle = (): void => {
-        for (const timer of timers) clearTimeout(timer);
+      const connectEvent = endpoint.secure ? 'secureConnect' : 'connect';
+      const onConnect = (): void => {
+        connected = true;
       };
-      const req: ClientRequest = send(
-        {
-          agent,
-          hostname: endpoint.hostname,
-          port: endpoint.port,
-          path: call.path,
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'content-length': Buffer.byteLength(call.payload),
-          },
-        },
-        (res: IncomingMessage) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => {
-            settle();
-            resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
-          });
-          res.on('error', (err) => {
-            settle();
-            reject(new AttemptError(true, err.message));
-          });
-        },
-      );
-      req.on('socket', (socket: Socket) => {
-        if (req.reusedSocket || !socket.connecting) {
-          connected = true;
+      const detach = (): void => {
+        settled = true;
+        for (const timer of timers) clearTimeout(timer);
+        socket.off('data', onData);
+        socket.off('error', onError);
+        socket.off('close', onClose);
+        socket.off(connectEvent, onConnect);
+      };
+      const fail = (err: AttemptError): void => {
+        if (settled) return;
+        detach();
+        socket.destroy();
+        reject(err);
+      };
+      const answered = (response: Http1Response): void => {
+        detach();
+        if (response.keepAlive) this.park(endpoint, socket);
+        else socket.destroy();
+        resolve({ status: response.status, text: response.body.toString('utf8') });
+      };
+      function onData(chunk: Buffer): void {
+        let response: Http1Response | undefined;
+        try {
+          response = parser.push(chunk);
+        } catch (err) {
+          fail(new AttemptError(true, err instanceof Error ? err.message : String(err)));
           return;
         }
+        if (response !== undefined) answered(response);
+      }
+      const onError = (err: Error): void => {
+        const hint = endpoint.secure ? tlsHint(err, this.options.tls?.sources) : '';
+        fail(new AttemptError(connected, `${err.message}${hint}`));
+      };
+      const onClose = (): void => {
+        const response = parser.end();
+        if (response !== undefined) answered(response);
+        else fail(new AttemptError(connected, 'socket hang up'));
+      };
+      socket.on('data', onData);
+      socket.on('error', onError);
+      socket.on('close', onClose);
+      if (!connected) {
         const dialMs = budget.dialWindow(call.windowEnd);
         const dial = startTimer(dialMs, () => {
-          req.destroy(new AttemptError(false, `connect timeout after ${Math.round(dialMs)} ms`));
+          fail(new AttemptError(false, `connect timeout after ${Math.round(dialMs)} ms`));
         });
-        // Over TLS the request is only written after the handshake. Once connected, only the
+        // Over TLS the request is only sent after the handshake. Once connected, only the
         // attempt window bounds the wait (a dial timer left running would cut every slow answer).
-        socket.once(endpoint.secure ? 'secureConnect' : 'connect', () => {
-          connected = true;
+        socket.once(connectEvent, () => {
           clearTimeout(dial);
         });
-      });
+        socket.once(connectEvent, onConnect);
+      }
       startTimer(Math.max(0, call.windowEnd - budget.now()), () => {
-        req.destroy(new AttemptError(connected, budget.describeExhausted()));
+        fail(new AttemptError(connected, budget.describeExhausted()));
       });
-      req.on('error', (err: Error) => {
-        settle();
-        if (err instanceof AttemptError) {
-          reject(err);
-          return;
-        }
-        const hint = endpoint.secure ? tlsHint(err, this.options.tls?.sources) : '';
-        reject(new AttemptError(connected, `${err.message}${hint}`));
-      });
-      req.end(call.payload);
+      socket.write(postRequest({ host: endpoint.host, path: call.path, payload: call.payload }));
     });
   }
 }
@@ -231,13 +270,13 @@ export class GatewayHttp {
  * certificate, or a file OpenSSL cannot parse, is a configuration error (code 7) naming the files
  * rather than an OpenSSL message at the first request. OpenSSL's text never quotes the key.
  */
-function checkTlsFiles(
+function checkedTlsContext(
   createSecureContext: typeof import('node:tls').createSecureContext,
   material: { tls: Omit<TlsMaterial, 'sources'>; sources: TlsMaterial['sources'] },
-): void {
+): import('node:tls').SecureContext {
   const { tls, sources = {} } = material;
   try {
-    createSecureContext(tls);
+    return createSecureContext(tls);
   } catch (err) {
     const reason = err instanceof Error ? err.message.replace(/^error:[0-9A-F]+:/i, '') : '';
     const files = [sources.ca, sources.cert, sources.key].filter((f) => f !== undefined);
@@ -284,9 +323,10 @@ function parseEndpoint(url: string): Endpoint {
   return {
     url,
     secure,
-    // URL keeps the brackets of an IPv6 literal; http.request wants the bare address.
+    // URL keeps the brackets of an IPv6 literal; connect wants the bare address.
     hostname: parsed.hostname.replace(/^\[(.*)\]$/, '$1'),
     port: parsed.port === '' ? (secure ? 443 : 80) : Number(parsed.port),
+    host: parsed.host,
   };
 }
 

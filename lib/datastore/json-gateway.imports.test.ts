@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 
 // The JSON gateway is the plugins' hot path: a fresh process must load as little as possible. This
 // walks its import graph (value imports; `import type` is erased) and fails on anything beyond
-// node:http and node:https, such as etcd3 or gRPC creeping in through a shared helper.
+// node:net and node:tls, such as node:http, etcd3 or gRPC creeping in through a shared helper.
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const IMPORT = /^\s*import\s+(?!type\b)[^'"]*?from\s+'([^']+)'|import\('([^']+)'\)/gm;
@@ -27,15 +27,16 @@ function externalImports(entry: string): { files: string[]; external: Set<string
 }
 
 describe('json-gateway.ts import graph', () => {
-  it('reaches only node:http, node:https and node:tls outside this repository', () => {
+  it('reaches only node:net and node:tls outside this repository', () => {
     const { external } = externalImports(join(HERE, 'json-gateway.ts'));
-    // node:tls is imported beside node:https, only for https endpoints (node:https loads it anyway).
-    expect([...external].sort()).toEqual(['node:http', 'node:https', 'node:tls']);
+    // node:tls is imported only for https endpoints.
+    expect([...external].sort()).toEqual(['node:net', 'node:tls']);
   });
 
   it('does not reach the gRPC transport', () => {
     const { files } = externalImports(join(HERE, 'json-gateway.ts'));
     expect(files).toContain('gateway-http.ts');
+    expect(files).toContain('http1.ts');
     expect(files).not.toContain('grpc.ts');
     expect(files).not.toContain('open-kv.ts');
   });
