@@ -24,9 +24,13 @@ export class Attempt {
   async fetch(cidrs: readonly string[]): Promise<void> {
     const missing = cidrs.filter((c) => !this.read.has(c));
     if (missing.length === 0) return;
+    this.adopt(missing, await this.store.readBlocks(missing));
+  }
+
+  /** Takes blocks read for `cidrs` (by fetch, or ahead of the attempt); absent ones as such. */
+  adopt(cidrs: readonly string[], found: ReadonlyMap<string, Versioned<BlockState>>): void {
     this.requests++;
-    const found = await this.store.readBlocks(missing);
-    for (const cidr of missing) this.read.set(cidr, found.get(cidr) ?? null);
+    for (const cidr of cidrs) this.read.set(cidr, found.get(cidr) ?? null);
   }
 
   /** Every block of a family, once per attempt (exhaustion paths only). */

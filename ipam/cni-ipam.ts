@@ -11,9 +11,14 @@ import { assignAddresses } from './assign';
 import type { BlockStore, SideHooks } from './block-store';
 import { cniHandleId, DEFAULT_IFNAME } from './core';
 import { EtcdBlockStore } from './etcd-block-store';
-import { acquireHostLock } from './host-lock';
+import { acquireHostLock, hostLockBusy } from './host-lock';
 import { collectGarbage, requireAllocation, requireCapacity } from './inspect';
-import { releaseHandles } from './release';
+import {
+  readReleaseAhead,
+  releaseHandles,
+  type ReleaseOutcome,
+  type ReleaseReads,
+} from './release';
 
 // calico-ipam's verbs as functions of the CNI arguments, shared by the calico-ipam binary and by
 // calico, which runs them in-process when ipam.type is calico-ipam (no second Node process).
@@ -52,10 +57,14 @@ export interface SideOptions extends SessionOptions {
  * never waits for another pod's kernel work. Datastore failures become CNI errors:
  * unreachable etcd is code 11 with the endpoints named.
  */
-async function session<T>(
+async function session<T, A = never>(
   args: Common,
-  options: SessionOptions & { lock: boolean; lockAfter?: Promise<unknown> },
-  work: (s: Session) => Promise<T>,
+  options: SessionOptions & {
+    lock: boolean;
+    lockAfter?: Promise<unknown>;
+    readAhead?: (store: BlockStore) => Promise<A>;
+  },
+  work: (s: Session & { ahead?: Promise<A | undefined> }) => Promise<T>,
 ): Promise<T> {
   const ipam = parseIpamNetConf(args.netConf.raw);
   const node = options.node ?? determineNodeName(args.netConf.raw).name;
@@ -64,13 +73,24 @@ async function session<T>(
     options.kv === undefined
       ? { settings: etcdSettings(args.netConf.raw, args.env) }
       : { lent: options.kv };
+  const ahead =
+    options.readAhead === undefined || options.lockAfter === undefined
+      ? undefined
+      : readWhileWaiting(args, { ipam, readAhead: options.readAhead });
   await options.lockAfter?.catch(() => undefined);
   const lock = options.lock
     ? await acquireHostLock(ipam.lockFile, { waitMs: LOCK_WAIT_MS })
     : undefined;
   const kv = 'lent' in client ? client.lent : openKv(client.settings);
   try {
-    return await work({ store: new EtcdBlockStore(kv), node, ipam });
+    // Another invocation ran first: what was read ahead is likely stale, so it is read again.
+    const fresh = lock?.waited === true ? undefined : ahead;
+    return await work({
+      store: new EtcdBlockStore(kv),
+      node,
+      ipam,
+      ...(fresh === undefined ? {} : { ahead: fresh }),
+    });
   } catch (err) {
     // Other errors pass unchanged: a caller's hook may throw its own (calico's repeated ADD).
     throw err instanceof DatastoreError ? datastoreErrorToCni(err) : err;
@@ -78,6 +98,28 @@ async function session<T>(
     if (!('lent' in client)) kv.close();
     await lock?.release();
   }
+}
+
+/**
+ * Reads ahead while the caller's gate (calico DEL: its veth teardown, ~20 ms of kernel work) runs,
+ * unless another invocation holds the host lock (a burst: the reads would be stale by the time
+ * this one's turn comes). It uses an etcd client of its own, so that the session's client still
+ * starts its time budget after the lock. Failing reads are no error: the session reads again.
+ */
+function readWhileWaiting<A>(
+  args: Common,
+  options: { ipam: IpamNetConf; readAhead: (store: BlockStore) => Promise<A> },
+): Promise<A | undefined> {
+  const read = async (): Promise<A | undefined> => {
+    if (await hostLockBusy(options.ipam.lockFile)) return undefined;
+    const kv = openKv(etcdSettings(args.netConf.raw, args.env));
+    try {
+      return await options.readAhead(new EtcdBlockStore(kv));
+    } finally {
+      kv.close();
+    }
+  };
+  return read().catch(() => undefined);
 }
 
 /** Unix time in nanoseconds, for attribute timestamps and block sequence numbers. */
@@ -144,10 +186,19 @@ export async function ipamDel(args: CmdArgs, options: SideOptions = {}): Promise
       ? [handleIdOf(args), legacy]
       : [handleIdOf(args)];
   const lockAfter = options.side?.gate;
-  await session(
+  await session<ReleaseOutcome, ReleaseReads>(
     args,
-    { ...options, lock: true, ...(lockAfter === undefined ? {} : { lockAfter }) },
-    ({ store }) => releaseHandles(store, handles, sideOf(options)),
+    {
+      ...options,
+      lock: true,
+      ...(lockAfter === undefined ? {} : { lockAfter }),
+      readAhead: (store) => readReleaseAhead(store, handles, sideOf(options)),
+    },
+    ({ store, ahead }) =>
+      releaseHandles(store, handles, {
+        ...sideOf(options),
+        ...(ahead === undefined ? {} : { ahead }),
+      }),
   );
 }
 

@@ -1,8 +1,18 @@
 import { spawn } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { acquireHostLock } from './host-lock';
+import { acquireHostLock, hostLockBusy } from './host-lock';
 
 const lockPath = `/tmp/test-ipam-${process.pid}.lock`;
+
+describe('hostLockBusy', () => {
+  it('tells a held lock from a free one, and a released one is free again', async () => {
+    expect(await hostLockBusy(lockPath)).toBe(false);
+    const lock = await acquireHostLock(lockPath, { waitMs: 1000 });
+    expect(await hostLockBusy(lockPath)).toBe(true);
+    await lock.release();
+    expect(await hostLockBusy(lockPath)).toBe(false);
+  });
+});
 
 describe('acquireHostLock', () => {
   it('lets one holder in at a time and the next one in after release', async () => {
@@ -17,6 +27,8 @@ describe('acquireHostLock', () => {
     await first.release();
     const lock = await second;
     expect(lock.held).toBe(true);
+    expect(first.waited).toBe(false);
+    expect(lock.waited).toBe(true);
     // The waiter is woken by the release itself, not by a polling interval.
     expect(Date.now() - released).toBeLessThan(50);
     await lock.release();

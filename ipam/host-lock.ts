@@ -4,6 +4,8 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 export interface HostLock {
   /** False when the wait ran out and the caller went on without the lock (best effort). */
   readonly held: boolean;
+  /** Another invocation held the lock first: whatever the caller read before may be stale. */
+  readonly waited: boolean;
   release: () => Promise<void>;
 }
 
@@ -25,18 +27,41 @@ export async function acquireHostLock(
   lockPath: string,
   options: { waitMs: number },
 ): Promise<HostLock> {
-  const name = `\0calico-ipam-lock:${lockPath}`;
+  const name = lockName(lockPath);
   const deadline = Date.now() + options.waitMs;
-  for (;;) {
+  for (let waited = false; ; waited = true) {
     const server = await tryListen(name);
-    if (server !== undefined) return holding(server);
+    if (server !== undefined) return holding(server, waited);
     const left = deadline - Date.now();
-    if (left <= 0) return { held: false, release: () => Promise.resolve() };
+    if (left <= 0) return { held: false, waited, release: () => Promise.resolve() };
     await waitForRelease(name, left);
   }
 }
 
-function holding(server: Server): HostLock {
+/**
+ * True when another invocation holds the lock right now (its socket accepts a connection). A
+ * hint, not a lock: by the time the caller acts it may have changed.
+ */
+export function hostLockBusy(lockPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(lockName(lockPath));
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => {
+      socket.destroy();
+      resolve(false);
+    });
+  });
+}
+
+/** The abstract socket name (leading NUL) of a lock path. */
+function lockName(lockPath: string): string {
+  return `\0calico-ipam-lock:${lockPath}`;
+}
+
+function holding(server: Server, waited: boolean): HostLock {
   const waiters = new Set<Socket>();
   server.on('connection', (socket) => {
     waiters.add(socket);
@@ -47,6 +72,7 @@ function holding(server: Server): HostLock {
   let released = false;
   return {
     held: true,
+    waited,
     release: () => {
       if (released) return Promise.resolve();
       released = true;

@@ -1,7 +1,7 @@
 import { CAS_CONFLICT, withCasRetry } from '../lib/datastore/cas-retry';
 import { Attempt } from './attempt';
-import type { BlockStore, HostView, SideHooks } from './block-store';
-import { isBlockEmpty, releaseByHandle } from './core';
+import type { BlockStore, HandleRead, HostView, SideHooks, Versioned } from './block-store';
+import { isBlockEmpty, releaseByHandle, type BlockState } from './core';
 import { UnsureCommits } from './unsure-commit';
 
 /** How many addresses a release freed, and the etcd round trips of the final attempt. */
@@ -21,31 +21,73 @@ export const NO_VIEW: HostView = {
   side: new Map(),
 };
 
+/** The reads of a release's first attempt: the handles (with the side keys) and their blocks. */
+export interface ReleaseReads {
+  read: HandleRead;
+  blocks: ReadonlyMap<string, Versioned<BlockState>>;
+}
+
+/**
+ * What the first attempt of releaseHandles reads, read ahead: calico's DEL reads while its veth is
+ * being deleted and commits once it is gone. Every write of the commit still compares the
+ * revisions read, so reads that went stale meanwhile only cost a retry.
+ */
+export async function readReleaseAhead(
+  store: BlockStore,
+  handleIds: readonly string[],
+  options: { side?: SideHooks } = {},
+): Promise<ReleaseReads> {
+  const { side } = options;
+  const read = await store.readHandles(handleIds, side === undefined ? {} : { side: side.reads });
+  const cidrs = blocksOf(read);
+  const blocks = cidrs.length === 0 ? new Map() : await store.readBlocks(cidrs);
+  return { read, blocks };
+}
+
 /**
  * Releases every address of the given handles (calico-ipam DEL: `<network>.<containerID>` and the
  * legacy workload ID) in one compare-and-swap commit. Unknown handles are fine: DEL is idempotent.
  * A block left empty and without affinity is deleted; empty affine blocks stay with their host.
+ * `ahead`: the first attempt's reads, made earlier (readReleaseAhead); undefined reads afresh.
  */
 export function releaseHandles(
   store: BlockStore,
   handleIds: readonly string[],
-  options: { side?: SideHooks } = {},
+  options: { side?: SideHooks; ahead?: Promise<ReleaseReads | undefined> } = {},
 ): Promise<ReleaseOutcome> {
   const unsure = new UnsureCommits();
-  return withCasRetry(() => attemptRelease(store, { handleIds, unsure, side: options.side }), {
-    what: `release of handles ${handleIds.join(', ')}`,
-  });
+  let ahead = options.ahead;
+  return withCasRetry(
+    () => {
+      const reads = ahead;
+      ahead = undefined;
+      return attemptRelease(store, { handleIds, unsure, side: options.side, ahead: reads });
+    },
+    { what: `release of handles ${handleIds.join(', ')}` },
+  );
+}
+
+function blocksOf(read: HandleRead): string[] {
+  return [...new Set([...read.handles.values()].flatMap((h) => Object.keys(h.value.block)))];
 }
 
 async function attemptRelease(
   store: BlockStore,
-  options: { handleIds: readonly string[]; unsure: UnsureCommits; side: SideHooks | undefined },
+  options: {
+    handleIds: readonly string[];
+    unsure: UnsureCommits;
+    side: SideHooks | undefined;
+    ahead: Promise<ReleaseReads | undefined> | undefined;
+  },
 ): Promise<ReleaseOutcome | typeof CAS_CONFLICT> {
   const { handleIds, unsure, side } = options;
+  const ahead = await options.ahead;
   // After a release of unknown outcome, handles found gone were released by it.
-  const read = await unsure.read(() =>
-    store.readHandles(handleIds, side === undefined ? {} : { side: side.reads }),
-  );
+  const read =
+    ahead?.read ??
+    (await unsure.read(() =>
+      store.readHandles(handleIds, side === undefined ? {} : { side: side.reads }),
+    ));
   side?.admit?.(read.side);
   const { handles } = read;
   const attempt = new Attempt(store, { ...NO_VIEW, side: read.side });
@@ -55,8 +97,9 @@ async function attemptRelease(
     if ((await unsure.commit(sideOnly)) === CAS_CONFLICT) return CAS_CONFLICT;
     return { released: 0, requests: attempt.requests };
   }
-  const cidrs = [...new Set([...handles.values()].flatMap((h) => Object.keys(h.value.block)))];
-  await attempt.fetch(cidrs);
+  const cidrs = blocksOf(read);
+  if (ahead === undefined) await attempt.fetch(cidrs);
+  else attempt.adopt(cidrs, ahead.blocks);
   let released = 0;
   for (const cidr of cidrs) {
     const original = attempt.block(cidr);

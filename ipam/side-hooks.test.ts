@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { assignAddresses } from './assign';
 import type { SideHooks, SideValues } from './block-store';
 import { unavailable } from '../lib/datastore/errors';
-import { releaseHandles } from './release';
+import { readReleaseAhead, releaseHandles } from './release';
 import { pool, request, store } from './testing/memory-fixtures';
 
 // calico's WorkloadEndpoint rides in IPAM's first read and its commit (≤ 3 etcd requests per ADD
@@ -143,5 +143,49 @@ describe('side keys with a release', () => {
       },
     });
     expect(s.side(WEP)).toBeUndefined();
+  });
+});
+
+describe('a release read ahead (calico DEL reads while its veth goes)', () => {
+  const deleteEndpoint: SideHooks = {
+    reads: [{ key: WEP }],
+    writes: (side) => [{ key: WEP, expect: side.get(WEP)?.revision ?? 0, value: null }],
+  };
+
+  it('commits on the reads made ahead: still 3 requests, none after the gate but the commit', async () => {
+    const s = store([pool('p', '10.2.0.0/24')]);
+    await assignAddresses(s, request('n.c1', { side: endpointHooks() }));
+    s.requests = 0;
+    const ahead = readReleaseAhead(s, ['n.c1'], { side: deleteEndpoint });
+    await ahead;
+    expect(s.requests).toBe(2);
+    const out = await releaseHandles(s, ['n.c1'], { side: deleteEndpoint, ahead });
+    expect(out.released).toBe(1);
+    expect(s.requests).toBe(3);
+    expect(s.side(WEP)).toBeUndefined();
+    expect(s.allHandles().size).toBe(0);
+  });
+
+  it('reads again when the block changed after the reads ahead: nothing lost, nothing kept', async () => {
+    const s = store([pool('p', '10.2.0.0/24')]);
+    await assignAddresses(s, request('n.c1', { side: endpointHooks() }));
+    const ahead = readReleaseAhead(s, ['n.c1'], { side: deleteEndpoint });
+    await ahead;
+    // Another pod of this node gets an address in the same block meanwhile.
+    const other = await assignAddresses(s, request('n.c2'));
+    const out = await releaseHandles(s, ['n.c1'], { side: deleteEndpoint, ahead });
+    expect(out.released).toBe(1);
+    expect(s.allHandles().size).toBe(1);
+    expect(s.allHandles().has('n.c2')).toBe(true);
+    expect(s.allBlocks().flatMap((b) => b.allocations.filter((a) => a !== null))).toHaveLength(1);
+    expect(other.addresses).toHaveLength(1);
+  });
+
+  it('reads afresh when reading ahead failed', async () => {
+    const s = store([pool('p', '10.2.0.0/24')]);
+    await assignAddresses(s, request('n.c1'));
+    const out = await releaseHandles(s, ['n.c1'], { ahead: Promise.resolve(undefined) });
+    expect(out.released).toBe(1);
+    expect(s.allHandles().size).toBe(0);
   });
 });
