@@ -64,7 +64,7 @@ async function session<T, A = never>(
     lockAfter?: Promise<unknown>;
     readAhead?: (store: BlockStore) => Promise<A>;
   },
-  work: (s: Session & { ahead?: Promise<A | undefined> }) => Promise<T>,
+  work: (s: Session & { ahead?: A }) => Promise<T>,
 ): Promise<T> {
   const ipam = parseIpamNetConf(args.netConf.raw);
   const node = options.node ?? determineNodeName(args.netConf.raw).name;
@@ -84,7 +84,8 @@ async function session<T, A = never>(
   const kv = 'lent' in client ? client.lent : openKv(client.settings);
   try {
     // Another invocation ran first: what was read ahead is likely stale, so it is read again.
-    const fresh = lock?.waited === true ? undefined : ahead;
+    const taken = ahead?.take();
+    const fresh = lock?.waited === true ? undefined : taken;
     return await work({
       store: new EtcdBlockStore(kv),
       node,
@@ -104,22 +105,42 @@ async function session<T, A = never>(
  * Reads ahead while the caller's gate (calico DEL: its veth teardown, ~20 ms of kernel work) runs,
  * unless another invocation holds the host lock (a burst: the reads would be stale by the time
  * this one's turn comes). It uses an etcd client of its own, so that the session's client still
- * starts its time budget after the lock. Failing reads are no error: the session reads again.
+ * starts its time budget after the lock. `take` returns what was read if the reads are done, and
+ * otherwise abandons them (closing their client): a slow or unreachable etcd then costs the
+ * session one budget, not two. Failed reads are no error: the session reads again.
  */
 function readWhileWaiting<A>(
   args: Common,
   options: { ipam: IpamNetConf; readAhead: (store: BlockStore) => Promise<A> },
-): Promise<A | undefined> {
-  const read = async (): Promise<A | undefined> => {
-    if (await hostLockBusy(options.ipam.lockFile)) return undefined;
-    const kv = openKv(etcdSettings(args.netConf.raw, args.env));
+): { take: () => A | undefined } {
+  let kv: Kv | undefined;
+  let abandoned = false;
+  let done = false;
+  let value: A | undefined;
+  const read = async (): Promise<void> => {
+    if (await hostLockBusy(options.ipam.lockFile)) return;
+    if (abandoned) return;
+    const client = openKv(etcdSettings(args.netConf.raw, args.env));
+    kv = client;
     try {
-      return await options.readAhead(new EtcdBlockStore(kv));
+      value = await options.readAhead(new EtcdBlockStore(client));
     } finally {
-      kv.close();
+      client.close();
     }
   };
-  return read().catch(() => undefined);
+  void read()
+    .catch(() => undefined)
+    .finally(() => {
+      done = true;
+    });
+  return {
+    take: () => {
+      if (done) return value;
+      abandoned = true;
+      kv?.close();
+      return undefined;
+    },
+  };
 }
 
 /** Unix time in nanoseconds, for attribute timestamps and block sequence numbers. */

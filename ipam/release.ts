@@ -53,7 +53,7 @@ export async function readReleaseAhead(
 export function releaseHandles(
   store: BlockStore,
   handleIds: readonly string[],
-  options: { side?: SideHooks; ahead?: Promise<ReleaseReads | undefined> } = {},
+  options: { side?: SideHooks; ahead?: ReleaseReads } = {},
 ): Promise<ReleaseOutcome> {
   const unsure = new UnsureCommits();
   let ahead = options.ahead;
@@ -77,11 +77,10 @@ async function attemptRelease(
     handleIds: readonly string[];
     unsure: UnsureCommits;
     side: SideHooks | undefined;
-    ahead: Promise<ReleaseReads | undefined> | undefined;
+    ahead: ReleaseReads | undefined;
   },
 ): Promise<ReleaseOutcome | typeof CAS_CONFLICT> {
-  const { handleIds, unsure, side } = options;
-  const ahead = await options.ahead;
+  const { handleIds, unsure, side, ahead } = options;
   // After a release of unknown outcome, handles found gone were released by it.
   const read =
     ahead?.read ??

@@ -90,6 +90,36 @@ describeAsRoot('dist/calico with etcd down', () => {
     }
   });
 
+  it('DEL against a blackhole: the veth goes, code 11 within one budget (reads ahead are abandoned, not waited for)', async () => {
+    const silent = await startSilentServer();
+    const blackhole = await relayEtcd(topology().node.name, silent.endpoint);
+    try {
+      const pod = await topology().pod();
+      ok(await node.calico({ command: 'ADD', netns: pod, containerId: 'c1', conf: node.conf() }));
+      const started = Date.now();
+      const failed = await node.calico({
+        command: 'DEL',
+        netns: pod,
+        containerId: 'c1',
+        conf: node.conf({ extra: { etcd_endpoints: blackhole.endpoint } }),
+      });
+      const ms = Date.now() - started;
+      expect(failed.json).toMatchObject({
+        code: 11,
+        msg: expect.stringContaining(blackhole.endpoint) as unknown,
+      });
+      // One 2 s attempt window on the only endpoint, not one for the reads ahead and another.
+      expect(ms).toBeGreaterThanOrEqual(1_900);
+      expect(ms).toBeLessThan(2_000 + SLACK_MS);
+      expect(await nodeLinks()).toEqual([]);
+      ok(await node.calico({ command: 'DEL', netns: pod, containerId: 'c1', conf: node.conf() }));
+      await expectNothingLeft();
+    } finally {
+      await blackhole.close();
+      await silent.close();
+    }
+  });
+
   it('DEL: removes the veth and fails with 11 while etcd is stopped; the retry releases once it is back', async () => {
     const [member] = etcd.members;
     if (member === undefined) throw new Error('no member');
