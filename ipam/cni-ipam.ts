@@ -11,7 +11,7 @@ import { assignAddresses } from './assign';
 import type { BlockStore, SideHooks } from './block-store';
 import { cniHandleId, DEFAULT_IFNAME } from './core';
 import { EtcdBlockStore } from './etcd-block-store';
-import { acquireHostLock, hostLockBusy } from './host-lock';
+import { acquireHostLock, hostLockBusy, type HostLock } from './host-lock';
 import { collectGarbage, requireAllocation, requireCapacity } from './inspect';
 import {
   readReleaseAhead,
@@ -78,25 +78,35 @@ async function session<T, A = never>(
       ? undefined
       : readWhileWaiting(args, { ipam, readAhead: options.readAhead });
   await options.lockAfter?.catch(() => undefined);
-  const lock = options.lock
-    ? await acquireHostLock(ipam.lockFile, { waitMs: LOCK_WAIT_MS })
-    : undefined;
-  const kv = 'lent' in client ? client.lent : openKv(client.settings);
+  let lock: HostLock | undefined;
   try {
-    // Another invocation ran first: what was read ahead is likely stale, so it is read again.
-    const taken = ahead?.take();
-    const fresh = lock?.waited === true ? undefined : taken;
+    lock = options.lock
+      ? await acquireHostLock(ipam.lockFile, { waitMs: LOCK_WAIT_MS })
+      : undefined;
+  } catch (err) {
+    ahead?.take()?.kv.close();
+    throw err;
+  }
+  const kv = 'lent' in client ? client.lent : openKv(client.settings);
+  // Another invocation ran first: what was read ahead is likely stale, so it is read again.
+  const taken = ahead?.take();
+  const fresh = lock?.waited === true ? undefined : taken;
+  if (fresh === undefined) taken?.kv.close();
+  try {
+    // Reads ahead that are used go on on their client: its connection is open already, and no
+    // lock wait came after its clock started.
     return await work({
-      store: new EtcdBlockStore(kv),
+      store: new EtcdBlockStore(fresh?.kv ?? kv),
       node,
       ipam,
-      ...(fresh === undefined ? {} : { ahead: fresh }),
+      ...(fresh === undefined ? {} : { ahead: fresh.value }),
     });
   } catch (err) {
     // Other errors pass unchanged: a caller's hook may throw its own (calico's repeated ADD).
     throw err instanceof DatastoreError ? datastoreErrorToCni(err) : err;
   } finally {
     if (!('lent' in client)) kv.close();
+    fresh?.kv.close();
     await lock?.release();
   }
 }
@@ -105,26 +115,27 @@ async function session<T, A = never>(
  * Reads ahead while the caller's gate (calico DEL: its veth teardown, ~20 ms of kernel work) runs,
  * unless another invocation holds the host lock (a burst: the reads would be stale by the time
  * this one's turn comes). It uses an etcd client of its own, so that the session's client still
- * starts its time budget after the lock. `take` returns what was read if the reads are done, and
- * otherwise abandons them (closing their client): a slow or unreachable etcd then costs the
- * session one budget, not two. Failed reads are no error: the session reads again.
+ * starts its time budget after the lock. `take` returns what was read, with the client still
+ * open, if the reads are done, and otherwise abandons them (closing their client): a slow or
+ * unreachable etcd then costs the session one budget, not two. Failed reads are no error: the
+ * session reads again.
  */
 function readWhileWaiting<A>(
   args: Common,
   options: { ipam: IpamNetConf; readAhead: (store: BlockStore) => Promise<A> },
-): { take: () => A | undefined } {
+): { take: () => { value: A; kv: Kv } | undefined } {
   let kv: Kv | undefined;
   let abandoned = false;
+  let taken: { value: A; kv: Kv } | undefined;
   let done = false;
-  let value: A | undefined;
   const read = async (): Promise<void> => {
     if (await hostLockBusy(options.ipam.lockFile)) return;
     if (abandoned) return;
     const client = openKv(etcdSettings(args.netConf.raw, args.env));
     kv = client;
     try {
-      value = await options.readAhead(new EtcdBlockStore(client));
-    } finally {
+      taken = { value: await options.readAhead(new EtcdBlockStore(client)), kv: client };
+    } catch {
       client.close();
     }
   };
@@ -135,7 +146,7 @@ function readWhileWaiting<A>(
     });
   return {
     take: () => {
-      if (done) return value;
+      if (done) return taken;
       abandoned = true;
       kv?.close();
       return undefined;
