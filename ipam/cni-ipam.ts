@@ -84,72 +84,79 @@ async function session<T, A = never>(
       ? await acquireHostLock(ipam.lockFile, { waitMs: LOCK_WAIT_MS })
       : undefined;
   } catch (err) {
-    ahead?.take()?.kv.close();
+    ahead?.discard();
     throw err;
   }
-  const kv = 'lent' in client ? client.lent : openKv(client.settings);
   // Another invocation ran first: what was read ahead is likely stale, so it is read again.
-  const taken = ahead?.take();
-  const fresh = lock?.waited === true ? undefined : taken;
-  if (fresh === undefined) taken?.kv.close();
+  if (lock?.waited === true) ahead?.discard();
+  const kv = 'lent' in client ? client.lent : openKv(client.settings);
+  let reader: Kv | undefined;
   try {
+    const taken = lock?.waited === true ? undefined : await ahead?.result;
+    reader = taken?.kv;
+    // etcd failed the reads ahead (they had the whole budget): that is this session's answer,
+    // not a reason to spend a second budget on the same reads.
+    if (taken?.error !== undefined) throw taken.error;
     // Reads ahead that are used go on on their client: its connection is open already, and no
     // lock wait came after its clock started.
     return await work({
-      store: new EtcdBlockStore(fresh?.kv ?? kv),
+      store: new EtcdBlockStore(taken?.kv ?? kv),
       node,
       ipam,
-      ...(fresh === undefined ? {} : { ahead: fresh.value }),
+      ...(taken?.value === undefined ? {} : { ahead: taken.value }),
     });
   } catch (err) {
     // Other errors pass unchanged: a caller's hook may throw its own (calico's repeated ADD).
     throw err instanceof DatastoreError ? datastoreErrorToCni(err) : err;
   } finally {
     if (!('lent' in client)) kv.close();
-    fresh?.kv.close();
+    reader?.close();
     await lock?.release();
   }
+}
+
+/** What reading ahead came to: the value read on its open client, or the datastore's failure. */
+interface ReadAhead<A> {
+  kv: Kv;
+  value?: A;
+  error?: DatastoreError;
 }
 
 /**
  * Reads ahead while the caller's gate (calico DEL: its veth teardown, ~20 ms of kernel work) runs,
  * unless another invocation holds the host lock (a burst: the reads would be stale by the time
- * this one's turn comes). It uses an etcd client of its own, so that the session's client still
- * starts its time budget after the lock. `take` returns what was read, with the client still
- * open, if the reads are done, and otherwise abandons them (closing their client): a slow or
- * unreachable etcd then costs the session one budget, not two. Failed reads are no error: the
- * session reads again.
+ * this one's turn comes; `result` is then undefined). It uses an etcd client of its own, so that
+ * the session's client still starts its time budget after the lock; `discard` closes it when the
+ * reads are not wanted after all. A failure other than the datastore's leaves the session to read
+ * again.
  */
 function readWhileWaiting<A>(
   args: Common,
   options: { ipam: IpamNetConf; readAhead: (store: BlockStore) => Promise<A> },
-): { take: () => { value: A; kv: Kv } | undefined } {
+): { result: Promise<ReadAhead<A> | undefined>; discard: () => void } {
   let kv: Kv | undefined;
-  let abandoned = false;
-  let taken: { value: A; kv: Kv } | undefined;
-  let done = false;
-  const read = async (): Promise<void> => {
-    if (await hostLockBusy(options.ipam.lockFile)) return;
-    if (abandoned) return;
+  let discarded = false;
+  // Read through a call: discard may set it while the reads below await.
+  const wasDiscarded = (): boolean => discarded;
+  const read = async (): Promise<ReadAhead<A> | undefined> => {
+    if (await hostLockBusy(options.ipam.lockFile)) return undefined;
+    if (wasDiscarded()) return undefined;
     const client = openKv(etcdSettings(args.netConf.raw, args.env));
     kv = client;
     try {
-      taken = { value: await options.readAhead(new EtcdBlockStore(client)), kv: client };
-    } catch {
+      return { kv: client, value: await options.readAhead(new EtcdBlockStore(client)) };
+    } catch (err) {
+      if (err instanceof DatastoreError && !wasDiscarded()) return { kv: client, error: err };
       client.close();
+      return undefined;
     }
   };
-  void read()
-    .catch(() => undefined)
-    .finally(() => {
-      done = true;
-    });
+  const result = read().catch(() => undefined);
   return {
-    take: () => {
-      if (done) return taken;
-      abandoned = true;
+    result,
+    discard: () => {
+      discarded = true;
       kv?.close();
-      return undefined;
     },
   };
 }

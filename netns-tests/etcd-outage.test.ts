@@ -90,7 +90,7 @@ describeAsRoot('dist/calico with etcd down', () => {
     }
   });
 
-  it('DEL against a blackhole: the veth goes, code 11 within one budget (reads ahead are abandoned, not waited for)', async () => {
+  it('DEL against a blackhole: the veth goes, code 11 within one budget (the failed reads ahead are the answer, not read twice)', async () => {
     const silent = await startSilentServer();
     const blackhole = await relayEtcd(topology().node.name, silent.endpoint);
     try {
