@@ -1,6 +1,6 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { acquireHostLock, hostLockBusy } from './host-lock';
+import { acquireHostLock, hostLockBusy, lockAttempts } from './host-lock';
 
 const lockPath = `/tmp/test-ipam-${process.pid}.lock`;
 
@@ -80,4 +80,98 @@ describe('acquireHostLock', () => {
     expect(lock.held).toBe(true);
     await lock.release();
   });
+
+  it('queues waiters in arrival order and hands the lock down the queue', async () => {
+    const holder = await acquireHostLock(lockPath, { waitMs: 1000 });
+    const order: number[] = [];
+    const waiters: Promise<void>[] = [];
+    for (let i = 0; i < 6; i++) {
+      waiters.push(
+        acquireHostLock(lockPath, { waitMs: 10_000 }).then(async (lock) => {
+          expect(lock.held).toBe(true);
+          expect(lock.waited).toBe(true);
+          order.push(i);
+          await new Promise((r) => setTimeout(r, 5));
+          await lock.release();
+        }),
+      );
+      // Registered before the next one arrives.
+      await new Promise((r) => setTimeout(r, 30));
+    }
+    const before = lockAttempts();
+    await holder.release();
+    await Promise.all(waiters);
+    expect(order).toEqual([0, 1, 2, 3, 4, 5]);
+    // Each release woke only the next waiter, which took the name at its first try; waking them
+    // all would have cost 6 + 5 + 4 + 3 + 2 + 1 tries.
+    expect(lockAttempts() - before).toBe(6);
+  });
+
+  it('wakes the next waiter at once when the holder is killed mid-queue', async () => {
+    const child = holdInChild();
+    await child.held;
+    const started = Date.now();
+    const waiter = acquireHostLock(lockPath, { waitMs: 10_000 });
+    await new Promise((r) => setTimeout(r, 200));
+    child.process.kill('SIGKILL');
+    const lock = await waiter;
+    expect(lock.held).toBe(true);
+    expect(Date.now() - started).toBeLessThan(1500);
+    await lock.release();
+  });
+
+  it('does not stall the waiters behind a waiter that dies in the queue', async () => {
+    const holder = await acquireHostLock(lockPath, { waitMs: 1000 });
+    // The child queues first (it waits on the holder); this process's waiter queues behind it.
+    const child = holdInChild();
+    await child.queued;
+    const behind = acquireHostLock(lockPath, { waitMs: 10_000 });
+    await new Promise((r) => setTimeout(r, 200));
+    child.process.kill('SIGKILL');
+    await new Promise((r) => setTimeout(r, 100));
+    const released = Date.now();
+    await holder.release();
+    const lock = await behind;
+    expect(lock.held).toBe(true);
+    expect(Date.now() - released).toBeLessThan(1000);
+    await lock.release();
+  });
 });
+
+/**
+ * A child process that takes the lock (waiting for it if need be) and holds it until killed;
+ * `queued` resolves once it has started waiting (or holds), `held` once it holds.
+ */
+function holdInChild(): { process: ChildProcess; queued: Promise<void>; held: Promise<void> } {
+  const script = `
+    const m = await import(${JSON.stringify(new URL('./host-lock.ts', import.meta.url).pathname)});
+    const { acquireHostLock } = m.acquireHostLock === undefined ? m.default : m;
+    setTimeout(() => console.log('queued'), 300);
+    const lock = await acquireHostLock(${JSON.stringify(lockPath)}, { waitMs: 30000 });
+    console.log('held');
+    setInterval(() => lock, 1000);
+  `;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  let out = '';
+  const seen = (word: string): Promise<void> =>
+    new Promise((resolve, reject) => {
+      child.once('exit', (code) => {
+        reject(new Error(`lock child exited (${code}) before saying ${word}`));
+      });
+      const check = (): void => {
+        if (out.includes(word)) resolve();
+      };
+      child.stdout.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        check();
+      });
+      check();
+    });
+  const held = seen('held');
+  const queued = Promise.race([seen('queued'), held]);
+  held.catch(() => undefined);
+  queued.catch(() => undefined);
+  return { process: child, queued, held };
+}
