@@ -54,8 +54,9 @@ export interface SideOptions extends SessionOptions {
  * own. A burst of invocations on one node thus queues on the lock, not on etcd (a retry storm on
  * one block, and 100 processes dialling at once on a 2-core node, both fail ADDs). `lockAfter`
  * (calico DEL: its veth must be gone first) settles before the lock is taken, so that the queue
- * never waits for another pod's kernel work. Datastore failures become CNI errors:
- * unreachable etcd is code 11 with the endpoints named.
+ * never waits for another pod's kernel work; `readAhead` reads meanwhile (readWhileWaiting) and
+ * `work` gets what it read. Datastore failures become CNI errors: unreachable etcd is code 11 with
+ * the endpoints named.
  */
 async function session<T, A = never>(
   args: Common,
