@@ -55,6 +55,7 @@ export async function acquireHostLock(
     }
     if (handover !== undefined) {
       await untilClosed(handover, left);
+      handover.destroy();
       continue;
     }
     if (!queued) {
@@ -83,18 +84,10 @@ export async function acquireHostLock(
  * True when another invocation holds the lock right now (its socket accepts a connection). A
  * hint, not a lock: by the time the caller acts it may have changed.
  */
-export function hostLockBusy(lockPath: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(lockName(lockPath));
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => {
-      socket.destroy();
-      resolve(false);
-    });
-  });
+export async function hostLockBusy(lockPath: string): Promise<boolean> {
+  const holder = await connectTo(lockName(lockPath));
+  holder?.destroy();
+  return holder !== undefined;
 }
 
 let attempts = 0;
@@ -422,17 +415,9 @@ function tryListen(name: string): Promise<Server | undefined> {
 
 // Resolves when the holder lets go (its socket closes), when connecting fails (it just let go), or
 // after `ms`.
-function waitForRelease(name: string, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const socket = connect(name);
-    const done = (): void => {
-      clearTimeout(timer);
-      socket.destroy();
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    socket.on('error', done);
-    socket.on('close', done);
-    socket.on('end', done);
-  });
+async function waitForRelease(name: string, ms: number): Promise<void> {
+  const holder = await connectTo(name);
+  if (holder === undefined) return;
+  await untilClosed(holder, ms);
+  holder.destroy();
 }

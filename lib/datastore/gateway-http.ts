@@ -200,8 +200,12 @@ export class GatewayHttp {
         return timer;
       };
       const connectEvent = endpoint.secure ? 'secureConnect' : 'connect';
+      let dialTimer: NodeJS.Timeout | undefined;
+      // Over TLS the request is only sent after the handshake. Once connected, only the attempt
+      // window bounds the wait (a dial timer left running would cut every slow answer).
       const onConnect = (): void => {
         connected = true;
+        clearTimeout(dialTimer);
       };
       const detach = (): void => {
         settled = true;
@@ -247,13 +251,8 @@ export class GatewayHttp {
       socket.on('close', onClose);
       if (!connected) {
         const dialMs = budget.dialWindow(call.windowEnd);
-        const dial = startTimer(dialMs, () => {
+        dialTimer = startTimer(dialMs, () => {
           fail(new AttemptError(false, `connect timeout after ${Math.round(dialMs)} ms`));
-        });
-        // Over TLS the request is only sent after the handshake. Once connected, only the
-        // attempt window bounds the wait (a dial timer left running would cut every slow answer).
-        socket.once(connectEvent, () => {
-          clearTimeout(dial);
         });
         socket.once(connectEvent, onConnect);
       }
