@@ -5,7 +5,7 @@ import { etcdSettings } from '../lib/datastore/config';
 import { openKv } from '../lib/datastore/open-kv';
 import { describeWithEtcd } from '../lib/datastore/testing/describe-with-etcd';
 import { startEtcd, type EtcdServer } from '../lib/datastore/testing/etcd-server';
-import { makeTestPki, type TestPki } from '../lib/datastore/testing/test-pki';
+import { makeTestPki, serverTlsOf, type TestPki } from '../lib/datastore/testing/test-pki';
 import { ipamNetconf, rawPool, runIpam, type Run } from './testing/ipam-binary';
 
 // Issue 7 item 5 for dist/calico-ipam: etcd with client-certificate auth (a PKI made by openssl
@@ -19,14 +19,7 @@ let keyLines: string[];
 
 beforeAll(async () => {
   pki = makeTestPki();
-  const tls = {
-    certFile: pki.serverCertFile,
-    keyFile: pki.serverKeyFile,
-    caFile: pki.caFile,
-    clientCertFile: pki.clientCertFile,
-    clientKeyFile: pki.clientKeyFile,
-  };
-  etcd = await startEtcd({ tls });
+  etcd = await startEtcd({ tls: serverTlsOf(pki) });
   keyLines = [pki.clientKeyFile, pki.serverKeyFile].flatMap((f) =>
     readFileSync(f, 'utf8')
       .split('\n')

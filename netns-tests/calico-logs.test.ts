@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, it } from 'vitest';
 import { startEtcd, type EtcdServer } from '../lib/datastore/testing/etcd-server';
-import { makeTestPki, type TestPki } from '../lib/datastore/testing/test-pki';
+import { makeTestPki, serverTlsOf, type TestPki } from '../lib/datastore/testing/test-pki';
 import { CalicoNode, type PluginRun } from './support/calico-node';
 import { guardHost, useTopology } from './support/hooks';
 import { describeAsRoot } from './support/root';
@@ -37,13 +37,7 @@ describeAsRoot('calico logs with TLS to etcd and log_level debug', () => {
   beforeAll(async () => {
     pki = makeTestPki();
     etcd = await startEtcd({
-      tls: {
-        certFile: pki.serverCertFile,
-        keyFile: pki.serverKeyFile,
-        caFile: pki.caFile,
-        clientCertFile: pki.clientCertFile,
-        clientKeyFile: pki.clientKeyFile,
-      },
+      tls: serverTlsOf(pki),
     });
   }, 60_000);
   afterAll(async () => {

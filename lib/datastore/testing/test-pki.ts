@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { ServerTls } from './etcd-server';
 
 // A throw-away PKI for the TLS tests: a CA, a server certificate for 127.0.0.1, a client
 // certificate, and an unrelated second CA that must be rejected.
@@ -18,6 +19,17 @@ export interface TestPki {
   otherCaFile: string;
   /** Removes the directory. */
   remove(): void;
+}
+
+/** The TLS files of a test etcd (startEtcd's `tls`) from a test PKI. */
+export function serverTlsOf(pki: TestPki): ServerTls {
+  return {
+    certFile: pki.serverCertFile,
+    keyFile: pki.serverKeyFile,
+    caFile: pki.caFile,
+    clientCertFile: pki.clientCertFile,
+    clientKeyFile: pki.clientKeyFile,
+  };
 }
 
 function openssl(args: string[], cwd: string): void {

@@ -7,7 +7,7 @@ import { openKv } from '../open-kv';
 import type { EtcdTransport } from '../settings';
 import { clientFactory, timed } from './clients';
 import { startEtcd, type EtcdServer } from './etcd-server';
-import { makeTestPki, type TestPki } from './test-pki';
+import { makeTestPki, serverTlsOf, type TestPki } from './test-pki';
 
 // etcd with --client-cert-auth: the right CA, certificate and key work; anything else fails
 // quickly with a message that names the file or the TLS problem (never a key's contents).
@@ -23,13 +23,7 @@ export function defineTlsTests(transport: EtcdTransport): void {
     pki = makeTestPki();
     try {
       etcd = await startEtcd({
-        tls: {
-          certFile: pki.serverCertFile,
-          keyFile: pki.serverKeyFile,
-          caFile: pki.caFile,
-          clientCertFile: pki.clientCertFile,
-          clientKeyFile: pki.clientKeyFile,
-        },
+        tls: serverTlsOf(pki),
       });
     } catch (err) {
       pki.remove();
