@@ -37,8 +37,7 @@ export async function readReleaseAhead(
   handleIds: readonly string[],
   options: { side?: SideHooks } = {},
 ): Promise<ReleaseReads> {
-  const { side } = options;
-  const read = await store.readHandles(handleIds, side === undefined ? {} : { side: side.reads });
+  const read = await readHandlesWithSide(store, handleIds, options.side);
   const cidrs = blocksOf(read);
   const blocks = cidrs.length === 0 ? new Map() : await store.readBlocks(cidrs);
   return { read, blocks };
@@ -67,6 +66,15 @@ export function releaseHandles(
   );
 }
 
+/** The handles and the caller's side keys, in one round trip. */
+function readHandlesWithSide(
+  store: BlockStore,
+  handleIds: readonly string[],
+  side: SideHooks | undefined,
+): Promise<HandleRead> {
+  return store.readHandles(handleIds, side === undefined ? {} : { side: side.reads });
+}
+
 function blocksOf(read: HandleRead): string[] {
   return [...new Set([...read.handles.values()].flatMap((h) => Object.keys(h.value.block)))];
 }
@@ -83,10 +91,7 @@ async function attemptRelease(
   const { handleIds, unsure, side, ahead } = options;
   // After a release of unknown outcome, handles found gone were released by it.
   const read =
-    ahead?.read ??
-    (await unsure.read(() =>
-      store.readHandles(handleIds, side === undefined ? {} : { side: side.reads }),
-    ));
+    ahead?.read ?? (await unsure.read(() => readHandlesWithSide(store, handleIds, side)));
   side?.admit?.(read.side);
   const { handles } = read;
   const attempt = new Attempt(store, { ...NO_VIEW, side: read.side });

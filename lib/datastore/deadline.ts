@@ -9,7 +9,7 @@ export interface Timeouts {
   dialMs: number;
   /** One attempt of a request on one endpoint, from sending to the last byte of the answer. */
   requestMs: number;
-  /** Everything one client does, from its construction. */
+  /** Everything one client does, from its first call. */
   budgetMs: number;
 }
 
