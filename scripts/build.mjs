@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Script } from 'node:vm';
+import { buildSea } from './sea/build-sea.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const { version } = JSON.parse(await readFile(join(root, 'package.json'), 'utf8'));
@@ -24,6 +25,8 @@ export const BINARIES = {
 /** The binaries whose code cache is trained (what runtimes run on every pod start). */
 const TRAINED = new Set(['calico', 'calico-ipam']);
 
+/** Each bundle as run (a CommonJS function body) and its code cache, for the single executable. */
+const payloads = {};
 await mkdir(join(root, 'dist'), { recursive: true });
 for (const [name, entry] of Object.entries(BINARIES)) {
   const outfile = join(root, 'dist', name);
@@ -51,21 +54,27 @@ for (const [name, entry] of Object.entries(BINARIES)) {
   });
   const bundle = result.outputFiles[0]?.text;
   if (bundle === undefined) throw new Error(`esbuild produced nothing for ${entry}`);
-  await writeFile(outfile, await withCodeCache(bundle, name), { mode: 0o755 });
+  const payload = await withCodeCache(bundle, name);
+  payloads[name] = payload;
+  await writeFile(outfile, loaderScript(name, payload), { mode: 0o755 });
   await chmod(outfile, 0o755);
 }
 
-/** The executable: the bundle as a CommonJS function body, compiled from an embedded code cache. */
+/** The bundle as a CommonJS function body and a code cache V8 accepts for it. */
 async function withCodeCache(bundle, name) {
   const source = `(function (exports, require, module, __filename, __dirname) {${bundle}\n})`;
-  const filename = `${name}.js`;
   const cache = TRAINED.has(name)
     ? await trainedCache(source, name)
-    : new Script(source, { filename }).createCachedData();
+    : new Script(source, { filename: `${name}.js` }).createCachedData();
   // A cache this Node.js rejects would cost every start a full compile: fail the build instead.
-  if (new Script(source, { filename, cachedData: cache }).cachedDataRejected) {
+  if (new Script(source, { filename: `${name}.js`, cachedData: cache }).cachedDataRejected) {
     throw new Error(`V8 rejects the code cache made for ${name}`);
   }
+  return { source, cache };
+}
+
+/** The executable script: a small loader with the bundle and its cache as literals. */
+function loaderScript(name, { source, cache }) {
   return [
     '#!/usr/bin/env node',
     `// ${name} ${version}: Calico CNI plugin bundle with a V8 code cache for Node ${process.version}.`,
@@ -73,11 +82,12 @@ async function withCodeCache(bundle, name) {
     `const { Script } = require("node:vm");`,
     `const source = ${JSON.stringify(source)};`,
     `const cachedData = Buffer.from(${JSON.stringify(cache.toString('base64'))}, "base64");`,
-    `new Script(source, { filename: ${JSON.stringify(filename)}, cachedData })`,
+    `new Script(source, { filename: ${JSON.stringify(`${name}.js`)}, cachedData })`,
     '  .runInThisContext()(exports, require, module, __filename, __dirname);',
     '',
   ].join('\n');
 }
+
 /** The code cache after a training run (scripts/code-cache/train.ts) in a separate process. */
 async function trainedCache(source, name) {
   const dir = await mkdtemp(join(tmpdir(), 'calico-code-cache-'));
@@ -96,8 +106,9 @@ async function trainedCache(source, name) {
   }
 }
 
+const sea = process.argv.includes('--sea');
+if (sea) await buildSea(root, payloads);
+
 console.log(
-  `built ${Object.keys(BINARIES)
-    .map((n) => `dist/${n}`)
-    .join(', ')} (v${version})`,
+  `built ${[...Object.keys(BINARIES).map((n) => `dist/${n}`), ...(sea ? ['dist/sea/'] : [])].join(', ')} (v${version})`,
 );

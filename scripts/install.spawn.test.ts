@@ -75,6 +75,26 @@ describe('scripts/install --root STAGING', () => {
     expect(run.stdout).toContain(`validated ${join(root, CONFLIST)}: calico (portmap not found`);
   });
 
+  it('--sea installs the single executable under both plugin names, each answering as itself', () => {
+    const run = install('--sea', '--nodename', 'node-7');
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const sea = readFileSync(join(DIST, 'sea', 'calico'));
+    for (const name of ['calico', 'calico-ipam']) {
+      const installed = join(root, 'opt/cni/bin', name);
+      expect(readFileSync(installed).equals(sea)).toBe(true);
+      expect(statSync(installed).mode & 0o777).toBe(0o755);
+      const help = spawnSync(installed, ['--help'], { encoding: 'utf8', env: {} });
+      expect(help.stdout.split('\n')[0]).toBe(`Usage: ${name} [options]`);
+      const cache = spawnSync(installed, ['--code-cache-status'], { encoding: 'utf8', env: {} });
+      expect(cache.stdout).toBe('accepted\n');
+    }
+    // calicoctl is for humans: the script bundle, as without --sea.
+    expect(readFileSync(join(root, 'usr/local/bin/calicoctl'))).toEqual(
+      readFileSync(join(DIST, 'calicoctl')),
+    );
+  });
+
   it("writes a conflist that libcni's ValidateNetworkList accepts, with portmap from Debian", async () => {
     const client = await buildLibcniClient();
     // CI provisions Go and libcni's source; elsewhere say loudly what is missing.

@@ -10,7 +10,8 @@ import { parseNetConf } from '../lib/cni/netconf';
 import { etcdSettings } from '../lib/datastore/config';
 
 // scripts/install: what Calico's install-cni container does on a node, for this project. Copies
-// dist/calico and dist/calico-ipam into the CNI bin dir (and dist/calicoctl beside the admin's
+// dist/calico and dist/calico-ipam (with --sea: the single executable, under both names) into the
+// CNI bin dir (and dist/calicoctl beside the admin's
 // tools), writes the conflist (calico, plus portmap when the bin dir has it) and the nodename
 // file when it is absent. Every path can be staged under --root. A different existing file is
 // never overwritten without --force; the conflist is checked with our own netconf parsers before
@@ -27,6 +28,7 @@ interface Options {
   nodename: string;
   etcdEndpoints: string;
   dist: string;
+  sea?: boolean;
   force?: boolean;
 }
 
@@ -41,6 +43,10 @@ const program = new Command('install')
   .option('--nodename <name>', 'node name for /var/lib/calico/nodename', hostname())
   .option('--etcd-endpoints <urls>', 'etcd endpoints for the plugins', 'http://127.0.0.1:2379')
   .option('--dist <dir>', 'where the built bundles are', join(repo, 'dist'))
+  .option(
+    '--sea',
+    'install the plugins as the single executable (npm run build:sea): no Node.js needed',
+  )
   .option('--force', 'overwrite existing files that differ')
   .parse();
 
@@ -123,8 +129,11 @@ function sameContent(path: string, content: Buffer): boolean {
 
 function main(): void {
   const binaries = ['calico', 'calico-ipam', 'calicoctl'].map((name) => {
-    const from = join(options.dist, name);
-    if (!existsSync(from)) throw new Error(`${from} is missing: run \`npm run build\` first`);
+    // The single executable answers to both plugin names; calicoctl stays a script.
+    const sea = options.sea === true && name !== 'calicoctl';
+    const from = join(options.dist, ...(sea ? ['sea'] : []), name);
+    const build = sea ? 'npm run build:sea' : 'npm run build';
+    if (!existsSync(from)) throw new Error(`${from} is missing: run \`${build}\` first`);
     return { name, content: readFileSync(from) };
   });
   const withPortmap = existsSync(staged(join(options.binDir, 'portmap')));

@@ -23,7 +23,7 @@ function step(name, command, args, options = {}) {
 step('typecheck', 'npx', ['tsc', '--noEmit']);
 step('lint', 'npx', ['eslint', '.']);
 step('format', 'npx', ['prettier', '--check', '.']);
-step('build', 'node', ['scripts/build.mjs']);
+step('build', 'node', ['scripts/build.mjs', '--sea']);
 
 const vitestJson = join(work, 'vitest.json');
 step('unit and binary tests', 'npx', [

@@ -2,7 +2,7 @@ import { HANDLES_PREFIX, WORKLOAD_ENDPOINTS_PREFIX } from '../../lib/datastore/c
 import { ip } from '../../netns-tests/support/topology';
 import { counted, countsTotal } from './etcd-requests';
 import type { Pods } from './pods';
-import { CALICO, cniEnv, timed, type Timed } from './runner';
+import { CALICO_BUILDS, cniEnv, timed, type CalicoBuild, type Timed } from './runner';
 import { NETWORK, type BenchSetup } from './setup';
 
 // N pods started at once on one node, as a node drain or a deployment scale-up does (real Calico
@@ -20,6 +20,7 @@ export interface Wave {
 
 /** The burst's figures. */
 export interface BurstResult {
+  build: CalicoBuild;
   size: number;
   add: Wave & { addresses: number; duplicates: number };
   del: Wave & { leftovers: { links: number; endpoints: number; handles: number } };
@@ -51,14 +52,14 @@ async function wave(
 /** Creates `size` pod namespaces, ADDs them all at once, then DELs them all at once. */
 export async function measureBurst(
   setup: BenchSetup,
-  options: { size: number; pods: Pods },
+  options: { size: number; pods: Pods; build: CalicoBuild },
 ): Promise<BurstResult> {
   const pods = await options.pods.createMany(options.size);
   const id = (i: number) => `burst-${i}`;
   const call = (verb: 'ADD' | 'DEL') => () =>
     pods.map((pod, i) =>
       timed({
-        argv: [CALICO],
+        argv: [CALICO_BUILDS[options.build]],
         env: cniEnv(verb, { containerId: id(i), netns: pod.path, cniPath: setup.cniPath }),
         stdin: setup.calicoConf,
       }),
@@ -86,6 +87,7 @@ export async function measureBurst(
       keysOnly: true,
     });
     return {
+      build: options.build,
       size: options.size,
       add: {
         ...add.wave,

@@ -45,8 +45,11 @@ async function main(args: InNodeArgs): Promise<void> {
     const series = await measureLatency(setup, { runs: options.runs, pods });
     step(`peak RSS: ${options.rssRuns} run(s) per command`);
     const rss = await measureRss(setup, { runs: options.rssRuns, pods });
-    step(`burst: ${options.burst} concurrent ADDs, then DELs`);
-    const burst = await measureBurst(setup, { size: options.burst, pods });
+    const bursts = [];
+    for (const build of ['calico', 'calico SEA'] as const) {
+      step(`burst (${build}): ${options.burst} concurrent ADDs, then DELs`);
+      bursts.push(await measureBurst(setup, { size: options.burst, pods, build }));
+    }
     step(`block claim among ${options.claimSizes.join(' and ')} blocks of other nodes`);
     const claim = await measureClaims(setup, {
       sizes: options.claimSizes,
@@ -66,7 +69,7 @@ async function main(args: InNodeArgs): Promise<void> {
       },
       options,
       ...summarise({ series, rss, claim }),
-      burst,
+      bursts,
     };
     const full: BenchResults = { ...results, targets: checkTargets(results) };
     const report = markdown(full);

@@ -1,6 +1,14 @@
 import { counted, countsTotal, type KvCounts, addCounts } from './etcd-requests';
 import type { Pod, Pods } from './pods';
-import { CALICO, CALICO_IPAM, cniEnv, mustSucceed, REFERENCE_DIR, type Command } from './runner';
+import {
+  CALICO_BUILDS,
+  CALICO_IPAM,
+  cniEnv,
+  mustSucceed,
+  REFERENCE_DIR,
+  type CalicoBuild,
+  type Command,
+} from './runner';
 import type { BenchSetup } from './setup';
 
 // The latency series, interleaved: each round runs every series once (an ADD always before its
@@ -21,10 +29,13 @@ export interface Series {
 export const SERIES = [
   'node -e 0',
   'calico VERSION',
+  'calico SEA VERSION',
   'ptp + host-local ADD',
   'ptp + host-local DEL',
   'calico ADD',
   'calico DEL',
+  'calico SEA ADD',
+  'calico SEA DEL',
   'calico-ipam ADD',
   'calico-ipam DEL',
 ] as const;
@@ -51,13 +62,13 @@ function round(setup: BenchSetup, i: number, pods: { ptp: Pod; calico: Pod }): S
       stdin: setup.ptpConf,
     },
   });
-  const calico = (verb: 'ADD' | 'DEL'): Step => ({
-    name: `calico ${verb}`,
+  const calico = (build: CalicoBuild, verb: 'ADD' | 'DEL'): Step => ({
+    name: `${build} ${verb}`,
     etcd: true,
     command: {
-      argv: [CALICO],
+      argv: [CALICO_BUILDS[build]],
       env: cniEnv(verb, {
-        containerId: id('cal'),
+        containerId: id(build === 'calico' ? 'cal' : 'sea'),
         netns: pods.calico.path,
         cniPath: setup.cniPath,
       }),
@@ -77,6 +88,19 @@ function round(setup: BenchSetup, i: number, pods: { ptp: Pod; calico: Pod }): S
       stdin: setup.calicoConf,
     },
   });
+  const version = (build: CalicoBuild): Step => ({
+    name: `${build} VERSION`,
+    etcd: false,
+    // libcni's VERSION probe (cni-contract.md §10.5).
+    command: {
+      argv: [CALICO_BUILDS[build]],
+      env: {
+        ...cniEnv('VERSION', { containerId: '', netns: 'dummy', cniPath: 'dummy' }),
+        CNI_IFNAME: 'dummy',
+      },
+      stdin: '{"cniVersion":"1.0.0"}',
+    },
+  });
   const groups: Step[][] = [
     [
       {
@@ -85,23 +109,11 @@ function round(setup: BenchSetup, i: number, pods: { ptp: Pod; calico: Pod }): S
         command: { argv: [process.execPath, '-e', '0'], env: {}, stdin: '' },
       },
     ],
-    [
-      {
-        name: 'calico VERSION',
-        etcd: false,
-        // libcni's VERSION probe (cni-contract.md §10.5).
-        command: {
-          argv: [CALICO],
-          env: {
-            ...cniEnv('VERSION', { containerId: '', netns: 'dummy', cniPath: 'dummy' }),
-            CNI_IFNAME: 'dummy',
-          },
-          stdin: '{"cniVersion":"1.0.0"}',
-        },
-      },
-    ],
+    [version('calico')],
+    [version('calico SEA')],
     [ptp('ADD'), ptp('DEL')],
-    [calico('ADD'), calico('DEL')],
+    [calico('calico', 'ADD'), calico('calico', 'DEL')],
+    [calico('calico SEA', 'ADD'), calico('calico SEA', 'DEL')],
     [ipam('ADD'), ipam('DEL')],
   ];
   const shift = i % groups.length;

@@ -37,23 +37,24 @@ export function markdown(r: BenchResults): string {
       '.',
     '',
   );
-  const b = r.burst;
-  push(
-    `Burst of ${b.size} concurrent calico calls on one node: ADD ${(b.add.wallMs / 1000).toFixed(2)} s, ` +
-      `${b.add.failures} failures, ${b.add.duplicates} duplicate addresses among ${b.add.addresses}, ` +
-      `${b.add.etcdRequests} etcd requests; DEL ${(b.del.wallMs / 1000).toFixed(2)} s, ${b.del.failures} failures, ` +
-      `leftovers ${b.del.leftovers.links} veths / ${b.del.leftovers.endpoints} endpoints / ${b.del.leftovers.handles} handles, ` +
-      `${b.del.etcdRequests} etcd requests.`,
-  );
-  // The first error of each wave says why; latest.json keeps a few more.
-  for (const [verb, e] of [
-    ['ADD', b.add.errors[0]],
-    ['DEL', b.del.errors[0]],
-  ] as const) {
-    if (e !== undefined) push(`- first ${verb} error: \`${e.replace(/`/g, "'")}\``);
+  for (const b of r.bursts) {
+    push(
+      `Burst of ${b.size} concurrent ${b.build} calls on one node: ADD ${(b.add.wallMs / 1000).toFixed(2)} s, ` +
+        `${b.add.failures} failures, ${b.add.duplicates} duplicate addresses among ${b.add.addresses}, ` +
+        `${b.add.etcdRequests} etcd requests; DEL ${(b.del.wallMs / 1000).toFixed(2)} s, ${b.del.failures} failures, ` +
+        `leftovers ${b.del.leftovers.links} veths / ${b.del.leftovers.endpoints} endpoints / ${b.del.leftovers.handles} handles, ` +
+        `${b.del.etcdRequests} etcd requests.`,
+    );
+    // The first error of each wave says why; latest.json keeps a few more.
+    for (const [verb, e] of [
+      ['ADD', b.add.errors[0]],
+      ['DEL', b.del.errors[0]],
+    ] as const) {
+      if (e !== undefined) push(`- first ${verb} error: \`${e.replace(/`/g, "'")}\``);
+    }
+    push('');
   }
   push(
-    '',
     '| first ADD on a fresh node (calico-ipam, claims a block) | etcd requests (median) | ms (median) | runs |',
     '| --- | --- | --- | --- |',
   );

@@ -39,7 +39,8 @@ export interface BenchResults {
   options: BenchOptions;
   series: SeriesResult[];
   rss: (RssSeries & { maxMB: number })[];
-  burst: BurstResult;
+  /** One burst per build of calico: the script bundle, then the single executable. */
+  bursts: BurstResult[];
   claim: ClaimResult[];
   targets: TargetCheck[];
 }

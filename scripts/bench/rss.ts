@@ -4,6 +4,7 @@ import type { Pods } from './pods';
 import {
   CALICO,
   CALICO_IPAM,
+  CALICO_SEA,
   cniEnv,
   GNU_TIME,
   mustSucceed,
@@ -34,6 +35,7 @@ export async function measureRss(
     { name: 'ptp + host-local ADD', kib: [] },
     { name: 'calico ADD', kib: [] },
     { name: 'calico-ipam ADD', kib: [] },
+    { name: 'calico SEA ADD', kib: [] },
   ];
   const underTime = (c: Command): Command => ({
     ...c,
@@ -62,6 +64,11 @@ export async function measureRss(
         series[3],
         call([CALICO_IPAM], 'ADD', setup.calicoConf, setup.cniPath),
         call([CALICO_IPAM], 'DEL', setup.calicoConf, setup.cniPath),
+      ],
+      [
+        series[4],
+        call([CALICO_SEA], 'ADD', setup.calicoConf, setup.cniPath),
+        call([CALICO_SEA], 'DEL', setup.calicoConf, setup.cniPath),
       ],
     ];
     for (const [s, add, del] of commands) {

@@ -11,6 +11,12 @@ export const ROOT = resolve(__dirname, '..', '..');
 /** The bundles under test. */
 export const CALICO = join(ROOT, 'dist', 'calico');
 export const CALICO_IPAM = join(ROOT, 'dist', 'calico-ipam');
+/** The single executable (`npm run build:sea`): the same bundle and cache, no node, no script. */
+export const CALICO_SEA = join(ROOT, 'dist', 'sea', 'calico');
+/** The two ways calico ships, as the report names them, and the file each one runs. */
+export const CALICO_BUILDS = { calico: CALICO, 'calico SEA': CALICO_SEA } as const;
+/** A build of calico, by the name the report gives it. */
+export type CalicoBuild = keyof typeof CALICO_BUILDS;
 /** Debian's containernetworking-plugins: the Go reference. */
 export const REFERENCE_DIR = '/usr/lib/cni';
 /** GNU time (Debian package `time`), for the peak RSS. */
@@ -69,6 +75,7 @@ export function missingPrerequisites(): string[] {
   const needs: [string, string][] = [
     [CALICO, 'npm run build'],
     [CALICO_IPAM, 'npm run build'],
+    [CALICO_SEA, 'npm run build:sea'],
     [join(REFERENCE_DIR, 'ptp'), 'apt-get install containernetworking-plugins'],
     [GNU_TIME, 'apt-get install time'],
     ['/usr/bin/etcd', 'apt-get install etcd-server'],
