@@ -18,7 +18,10 @@ export class Attempt {
   constructor(
     readonly store: BlockStore,
     readonly view: HostView,
-  ) {}
+  ) {
+    // Blocks read with the view (hinted by the caller) are known without a round trip.
+    for (const [cidr, block] of view.blocks ?? []) this.read.set(cidr, block);
+  }
 
   /** Reads the blocks not read yet, in one round trip; absent blocks are remembered as such. */
   async fetch(cidrs: readonly string[]): Promise<void> {

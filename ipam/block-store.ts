@@ -70,6 +70,12 @@ export interface SideHooks {
   readonly gate?: Promise<unknown>;
   /** The side writes of this attempt, given what was read and the addresses it holds. */
   readonly writes?: (side: SideValues, addresses: readonly string[]) => readonly SideWrite[];
+  /**
+   * Block CIDRs the caller expects an assignment to look at (calico: the blocks of the pods this
+   * node already runs, from its host routes), read with the first read: when the guess is right,
+   * the blocks cost no round trip of their own; a wrong guess costs a few absent keys.
+   */
+  readonly blockHints?: readonly string[];
 }
 
 /** Everything an assignment needs before it looks at blocks, read in one round trip. */
@@ -87,6 +93,8 @@ export interface HostView {
   readonly reservedCidrs: readonly string[];
   /** The side keys asked for. */
   readonly side: SideValues;
+  /** The blocks asked for with the view (null: absent), read at the same revision. */
+  readonly blocks?: ReadonlyMap<string, Versioned<BlockState> | null>;
 }
 
 /** Handles (those that exist among the ids asked for) and side keys, read in one round trip. */
@@ -125,7 +133,11 @@ export type StoreWrite =
 export interface BlockStore {
   readHost(
     node: string,
-    options: { handleIds: readonly string[]; side?: readonly SideRead[] },
+    options: {
+      handleIds: readonly string[];
+      side?: readonly SideRead[];
+      blocks?: readonly string[];
+    },
   ): Promise<HostView>;
   /** The handles that exist among `ids` (DEL and CHECK need nothing else first). */
   readHandles(

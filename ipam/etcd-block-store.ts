@@ -40,9 +40,14 @@ export class EtcdBlockStore implements BlockStore {
 
   async readHost(
     node: string,
-    options: { handleIds: readonly string[]; side?: readonly SideRead[] },
+    options: {
+      handleIds: readonly string[];
+      side?: readonly SideRead[];
+      blocks?: readonly string[];
+    },
   ): Promise<HostView> {
     const sideReads = options.side ?? [];
+    const blockCidrs = options.blocks ?? [];
     const found = await this.reads([
       ...sideReads.map(sideRange),
       { op: 'range', key: IPAM_CONFIG_KEY },
@@ -52,8 +57,10 @@ export class EtcdBlockStore implements BlockStore {
       { op: 'range', key: hostAffinitiesPrefix(node, 6), prefix: true },
       { op: 'range', key: IP_RESERVATIONS_PREFIX, prefix: true },
       ...options.handleIds.map((id): Op => ({ op: 'range', key: handleKey(id) })),
+      ...blockCidrs.map((cidr): Op => ({ op: 'range', key: blockKey(cidr) })),
     ]);
     const side = sideFrom(sideReads, found.splice(0, sideReads.length));
+    const blockKvs = found.splice(found.length - blockCidrs.length, blockCidrs.length);
     const [config, pools, nodes, aff4, aff6, reservations, ...handles] = found;
     const settings = parseIpamConfig(IPAM_CONFIG_KEY, config?.[0]?.value);
     const nodeKv = nodes?.[0];
@@ -81,6 +88,12 @@ export class EtcdBlockStore implements BlockStore {
         (kv) => parseIpReservation(kv.key, kv.value).spec.reservedCIDRs,
       ),
       side,
+      blocks: new Map(
+        blockCidrs.map((cidr, i) => {
+          const kv = blockKvs[i]?.[0];
+          return [cidr, kv === undefined ? null : versionedBlock(kv)];
+        }),
+      ),
     };
   }
 

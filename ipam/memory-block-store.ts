@@ -77,7 +77,11 @@ export class MemoryBlockStore implements BlockStore {
 
   readHost(
     node: string,
-    options: { handleIds: readonly string[]; side?: readonly SideRead[] },
+    options: {
+      handleIds: readonly string[];
+      side?: readonly SideRead[];
+      blocks?: readonly string[];
+    },
   ): Promise<HostView> {
     this.requests++;
     return Promise.resolve({
@@ -91,6 +95,7 @@ export class MemoryBlockStore implements BlockStore {
       handles: this.pick(this.handles, options.handleIds),
       reservedCidrs: [...this.reservedCidrs],
       side: this.pickSide(options.side),
+      blocks: new Map((options.blocks ?? []).map((cidr) => [cidr, this.blocks.get(cidr) ?? null])),
     });
   }
 

@@ -1,5 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { beforeEach, expect, it } from 'vitest';
+import { etcdKvRequests } from '../ipam/testing/ipam-binary';
 import type { CalicoNode, PluginRun } from './support/calico-node';
 import { useCalicoNode } from './support/hooks';
 import { describeAsRoot } from './support/root';
@@ -176,6 +177,31 @@ describeAsRoot('calico plugin on a node netns with etcd', () => {
     expect(await topology().ping(a, podIp(rb))).toBe(true);
     expect(await topology().ping(b, podIp(ra))).toBe(true);
     expect(await topology().ping(a, NODE_UPLINK_IP)).toBe(true);
+  });
+
+  it("a pod beside others costs 2 etcd requests: its block rides in the first read, found by the others' host routes", async () => {
+    const pods = [await topology().pod(), await topology().pod(), await topology().pod()];
+    const requests: number[] = [];
+    const addresses: string[] = [];
+    for (const [i, pod] of pods.entries()) {
+      const before = await etcdKvRequests(node.etcdEndpoint);
+      const result = ok(
+        await node.calico({ command: 'ADD', netns: pod, containerId: `c${i}`, conf: node.conf() }),
+      );
+      requests.push((await etcdKvRequests(node.etcdEndpoint)) - before);
+      addresses.push(podIp(result));
+    }
+    // The first pod claims the block (no routes to guess from); the others find it hinted.
+    expect(requests).toEqual([3, 2, 2]);
+    const blockOf = (a: string) => a.split('.').slice(0, 3).join('.');
+    expect(new Set(addresses.map(blockOf)).size).toBe(1);
+    expect(new Set(addresses).size).toBe(3);
+    for (const [i, pod] of pods.entries()) {
+      ok(
+        await node.calico({ command: 'DEL', netns: pod, containerId: `c${i}`, conf: node.conf() }),
+      );
+    }
+    await expectNothingLeft();
   });
 
   it('DEL removes everything, is idempotent, and releases with the netns gone or unnamed', async () => {

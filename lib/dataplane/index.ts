@@ -13,3 +13,4 @@ export { teardownPodNetwork, type PodNetworkRef } from './teardown-pod-network';
 export { inspectPodNetwork, type PodNetworkExpectation } from './inspect-pod-network';
 export { HOST_MAC, IPV4_GATEWAY, IPV6_GATEWAY } from './names';
 export { spawnedProcessCount } from './command';
+export { readHostRoutes } from './proc-net';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseIfInet6, parseNetDev } from './proc-net';
+import { parseHostRoutes, parseIfInet6, parseNetDev } from './proc-net';
 
 describe('/proc/self/net readers', () => {
   it('lists interface names from net/dev, long names included', () => {
@@ -20,6 +20,26 @@ describe('/proc/self/net readers', () => {
     expect(parseIfInet6(text)).toEqual([
       { hex: 'fe80000000000000eceeeefffeeeeeee', ifname: 'calitest', flags: 0xc0 },
       { hex: '00000000000000000000000000000001', ifname: 'lo', flags: 0x80 },
+    ]);
+  });
+
+  it('reads the /32 routes of pod veths from net/route, bytes reversed on little-endian', () => {
+    const text = [
+      'Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT   ',
+      'eth0\t00000000\t0101A8C0\t0003\t0\t0\t0\t00000000\t0\t0\t0   ',
+      'calic0\tC1E0010A\t00000000\t0005\t0\t0\t0\tFFFFFFFF\t0\t0\t0   ',
+      'cali1234567\t0500010A\t00000000\t0005\t0\t0\t0\tFFFFFFFF\t0\t0\t0   ',
+      'cali9\t0000010A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0   ',
+      'veth1\t0900010A\t00000000\t0005\t0\t0\t0\tFFFFFFFF\t0\t0\t0   ',
+      '',
+    ].join('\n');
+    expect(parseHostRoutes(text, { prefix: 'cali', littleEndian: true })).toEqual([
+      '10.1.224.193',
+      '10.1.0.5',
+    ]);
+    expect(parseHostRoutes(text, { prefix: 'cali', littleEndian: false })).toEqual([
+      '193.224.1.10',
+      '5.0.1.10',
     ]);
   });
 });

@@ -1,4 +1,5 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+import { endianness } from 'node:os';
 import { CniError, ErrorCode } from '../cni/errors';
 
 // The plugin runs in the node's network namespace, and /proc/self/net and /proc/sys/net show the
@@ -19,6 +20,38 @@ export function parseNetDev(text: string): string[] {
 /** True when a link named `name` exists in the caller's network namespace. */
 export function linkExistsHere(name: string): boolean {
   return parseNetDev(readFileSync('/proc/self/net/dev', 'utf8')).includes(name);
+}
+
+/**
+ * The destinations of the IPv4 host routes (/32) on interfaces whose name starts with `prefix`,
+ * from /proc/self/net/route: on a node, the addresses of the pods behind its cali* veths. The
+ * kernel prints each address as the 32-bit word it stores in network order, so on a
+ * little-endian host the bytes read backwards.
+ */
+export function parseHostRoutes(
+  text: string,
+  options: { prefix: string; littleEndian: boolean },
+): string[] {
+  const out: string[] = [];
+  for (const line of text.split('\n').slice(1)) {
+    const [iface, destination, , , , , , mask] = line.split('\t');
+    if (iface?.startsWith(options.prefix) !== true || mask !== 'FFFFFFFF') continue;
+    const word = Number.parseInt(destination ?? '', 16);
+    if (!Number.isInteger(word) || destination?.length !== 8) continue;
+    const bytes = [word >>> 24, (word >>> 16) & 255, (word >>> 8) & 255, word & 255];
+    out.push((options.littleEndian ? bytes.reverse() : bytes).join('.'));
+  }
+  return out;
+}
+
+/** The pod addresses routed to `prefix`* interfaces here; none if the table cannot be read. */
+export function readHostRoutes(prefix: string): string[] {
+  try {
+    const text = readFileSync('/proc/self/net/route', 'utf8');
+    return parseHostRoutes(text, { prefix, littleEndian: endianness() === 'LE' });
+  } catch {
+    return [];
+  }
 }
 
 /** One line of /proc/self/net/if_inet6. */

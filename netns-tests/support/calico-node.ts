@@ -55,6 +55,8 @@ export class CalicoNode {
     readonly relay: EtcdRelay,
     readonly kv: Kv,
     private readonly tlsConf: Record<string, string>,
+    /** The etcd itself (for its /metrics), as the test process reaches it. */
+    readonly etcdEndpoint: string,
   ) {}
 
   /**
@@ -77,7 +79,7 @@ export class CalicoNode {
       '/calico/resources/v3/projectcalico.org/ippools/pool4',
       rawPool('pool4', '10.1.0.0/16'),
     );
-    return new CalicoNode(topology, relay, kv, tlsConf);
+    return new CalicoNode(topology, relay, kv, tlsConf, etcd.endpoint);
   }
 
   /** A netconf for this node: network `net1`, calico-ipam unless overridden. */

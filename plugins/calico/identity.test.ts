@@ -17,6 +17,7 @@ describe('identify', () => {
       workload: 'abc123def4567890',
       endpointName: 'node--1-cni-abc123def4567890-eth0',
       hostVeth: 'caliabc123def45',
+      vethPrefix: 'cali',
     });
   });
 
@@ -30,6 +31,7 @@ describe('identify', () => {
       interfacePrefix: 'eni,cali',
     });
     expect(id.hostVeth).toBe('eni82111e10a96');
+    expect(id.vethPrefix).toBe('eni');
     const cali = await identify({
       node: 'node-1',
       containerId: 'c',
@@ -43,6 +45,7 @@ describe('identify', () => {
       endpointName: 'node--1-k8s-nginx--abc-eth0',
     });
     expect(cali.hostVeth).toMatch(/^cali[0-9a-f]{11}$/);
+    expect(cali.vethPrefix).toBe('cali');
   });
 
   it('refuses Kubernetes names that could not be objects (they would become etcd key segments)', async () => {

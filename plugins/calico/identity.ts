@@ -13,6 +13,8 @@ export interface Identity {
   endpointName: string;
   /** The host end of the veth: `cali` + 11 hex or container-ID characters. */
   hostVeth: string;
+  /** What hostVeth starts with (`cali`, or FELIX_INTERFACEPREFIX's first entry for a pod). */
+  vethPrefix: string;
 }
 
 /**
@@ -29,6 +31,7 @@ export async function identify(options: {
 }): Promise<Identity> {
   const { node, containerId, ifName, args } = options;
   const hostVeth = await hostVethName(options);
+  const vethPrefix = hostVethPrefix(options);
   const ns = args.k8sPodNamespace;
   const pod = args.k8sPodName;
   if (ns !== undefined && pod !== undefined) {
@@ -41,6 +44,7 @@ export async function identify(options: {
       pod,
       endpointName: endpointName([node, 'k8s', pod, ifName]),
       hostVeth,
+      vethPrefix,
     };
   }
   return {
@@ -49,6 +53,7 @@ export async function identify(options: {
     workload: containerId,
     endpointName: endpointName([node, 'cni', containerId, ifName]),
     hostVeth,
+    vethPrefix,
   };
 }
 
@@ -77,13 +82,20 @@ export async function hostVethName(options: {
   interfacePrefix?: string | undefined;
 }): Promise<string> {
   const { k8sPodNamespace: ns, k8sPodName: pod } = options.args;
+  const prefix = hostVethPrefix(options);
   if (ns === undefined || pod === undefined) {
     // Two container IDs sharing their first 11 characters collide here, as upstream.
-    return `cali${options.containerId.slice(0, 11)}`;
+    return `${prefix}${options.containerId.slice(0, 11)}`;
   }
-  const prefix = options.interfacePrefix?.split(',')[0]?.trim() || 'cali';
   const { createHash } = await import('node:crypto');
   return `${prefix}${createHash('sha1').update(`${ns}.${pod}`).digest('hex').slice(0, 11)}`;
+}
+
+/** `cali`, or for a pod FELIX_INTERFACEPREFIX's first entry when set. */
+function hostVethPrefix(options: { args: CniArgs; interfacePrefix?: string | undefined }): string {
+  const { k8sPodNamespace: ns, k8sPodName: pod } = options.args;
+  if (ns === undefined || pod === undefined) return 'cali';
+  return options.interfacePrefix?.split(',')[0]?.trim() || 'cali';
 }
 
 /** Joins segments with `-` after doubling the dashes inside each (libcalico-go names). */
