@@ -79,7 +79,7 @@ async function attemptAssign(
     store.readHost(request.node, {
       handleIds: [request.handleId],
       ...(side === undefined ? {} : { side: side.reads }),
-      ...(side?.blockHints === undefined ? {} : { blocks: side.blockHints }),
+      ...(side?.blockHints === undefined ? {} : { blocks: side.blockHints() }),
     }),
   );
   side?.admit?.(view.side);

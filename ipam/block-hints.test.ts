@@ -21,7 +21,7 @@ describe('blockHints', () => {
 });
 
 describe('assignAddresses with block hints', () => {
-  const side = (hints: string[]) => ({ reads: [], blockHints: hints });
+  const side = (hints: string[]) => ({ reads: [], blockHints: () => hints });
 
   it('reads the hinted affine block with the host view: 2 round trips instead of 3', async () => {
     const s = store([pool('pool1', '10.1.0.0/16')]);

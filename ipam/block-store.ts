@@ -72,10 +72,12 @@ export interface SideHooks {
   readonly writes?: (side: SideValues, addresses: readonly string[]) => readonly SideWrite[];
   /**
    * Block CIDRs the caller expects an assignment to look at (calico: the blocks of the pods this
-   * node already runs, from its host routes), read with the first read: when the guess is right,
-   * the blocks cost no round trip of their own; a wrong guess costs a few absent keys.
+   * node already runs, from its host routes), asked for at each attempt's first read, once the
+   * host lock is held (in a burst, the pods that went first have their routes by then), and read
+   * with it: when the guess is right, the blocks cost no round trip of their own; a wrong guess
+   * costs a few absent keys.
    */
-  readonly blockHints?: readonly string[];
+  readonly blockHints?: () => readonly string[];
 }
 
 /** Everything an assignment needs before it looks at blocks, read in one round trip. */

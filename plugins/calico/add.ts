@@ -100,9 +100,9 @@ async function addWithDatastore(
     },
     // A k8s pod's new sandbox may first have to take its old veth down: see podLinkFor.
     ...(identity.orchestrator === 'cni' ? { gate: link } : {}),
-    // The blocks of this node's other pods, from their host routes: the blocks IPAM will look at
-    // (one round trip less when the guess holds).
-    blockHints: blockHints(readHostRoutes(identity.vethPrefix)),
+    // The blocks of this node's other pods, from their host routes as IPAM starts reading (with
+    // the host lock held): the blocks it will look at, one round trip less when the guess holds.
+    blockHints: () => blockHints(readHostRoutes(identity.vethPrefix)),
     writes: (_side, addresses) => {
       const endpoint = buildEndpoint({
         ...facts(ctx),
