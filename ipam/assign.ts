@@ -46,6 +46,8 @@ export interface AssignRequest {
   random?: () => number;
   /** Keys of the caller read and written with this assignment (calico's endpoint). */
   side?: SideHooks;
+  /** Block CIDRs to read with the first read of each attempt (see SideHooks.blockHints). */
+  blockHints?: () => readonly string[];
 }
 
 /** The addresses held by the handle, in CIDR form, and whether they were there already. */
@@ -55,6 +57,8 @@ export interface AssignOutcome {
   existing: boolean;
   /** Etcd round trips of the attempt that succeeded. */
   requests: number;
+  /** This node's blocks as the attempt that succeeded saw them, a claimed one included. */
+  blocks: string[];
 }
 
 /**
@@ -79,7 +83,7 @@ async function attemptAssign(
     store.readHost(request.node, {
       handleIds: [request.handleId],
       ...(side === undefined ? {} : { side: side.reads }),
-      ...(side?.blockHints === undefined ? {} : { blocks: side.blockHints() }),
+      ...(request.blockHints === undefined ? {} : { blocks: request.blockHints() }),
     }),
   );
   side?.admit?.(view.side);
@@ -94,7 +98,12 @@ async function attemptAssign(
     const addresses = await addressesOfHandle(attempt, request.handleId);
     const sideOnly = () => attempt.commitWithSide(side, { addresses, alone: true });
     if ((await unsure.commit(sideOnly)) === CAS_CONFLICT) return CAS_CONFLICT;
-    return { addresses, existing: !unsure.unknown, requests: attempt.requests };
+    return {
+      addresses,
+      existing: !unsure.unknown,
+      requests: attempt.requests,
+      blocks: nodeBlocks(attempt),
+    };
   }
   const owner = {
     handleId: request.handleId,
@@ -120,7 +129,15 @@ async function attemptAssign(
   });
   const all = () => attempt.commitWithSide(side, { addresses, alone: false });
   if ((await unsure.commit(all)) === CAS_CONFLICT) return CAS_CONFLICT;
-  return { addresses, existing: false, requests: attempt.requests };
+  return { addresses, existing: false, requests: attempt.requests, blocks: nodeBlocks(attempt) };
+}
+
+/** The node's affine blocks as read, and any the attempt claimed. */
+function nodeBlocks(attempt: Attempt): string[] {
+  const claimed = attempt
+    .writes()
+    .flatMap((w) => (w.kind === 'affinity' && w.value !== null ? [w.cidr] : []));
+  return [...new Set([...attempt.view.affinities.map((a) => a.value.cidr), ...claimed])];
 }
 
 interface FamilyContext {

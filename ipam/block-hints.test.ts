@@ -21,18 +21,18 @@ describe('blockHints', () => {
 });
 
 describe('assignAddresses with block hints', () => {
-  const side = (hints: string[]) => ({ reads: [], blockHints: () => hints });
+  const hinted = (hints: string[]) => ({ blockHints: () => hints });
 
   it('reads the hinted affine block with the host view: 2 round trips instead of 3', async () => {
     const s = store([pool('pool1', '10.1.0.0/16')]);
     const first = await assignAddresses(s, request('net.c0'));
     const block = s.affinitiesOf('node-a')[0] ?? '';
     s.requests = 0;
-    const hinted = await assignAddresses(s, request('net.c1', { side: side([block]) }));
-    expect(hinted.requests).toBe(2);
+    const second = await assignAddresses(s, request('net.c1', hinted([block])));
+    expect(second.requests).toBe(2);
     expect(s.requests).toBe(2);
     // Another address of the same block: the hinted read is the block the commit compared.
-    expect(hinted.addresses[0]).not.toBe(first.addresses[0]);
+    expect(second.addresses[0]).not.toBe(first.addresses[0]);
     expect(s.allBlocks()).toHaveLength(1);
     expect(s.allBlocks()[0]?.allocations.filter((a) => a !== null)).toHaveLength(2);
     s.requests = 0;
@@ -48,7 +48,7 @@ describe('assignAddresses with block hints', () => {
     s.requests = 0;
     // The /26 guess of an address in a /24 pool names a key that does not exist.
     const wrong = `${(block ?? '').split('/')[0] ?? ''}/26`;
-    const out = await assignAddresses(s, request('net.c1', { side: side([wrong]) }));
+    const out = await assignAddresses(s, request('net.c1', hinted([wrong])));
     expect(out.requests).toBe(3);
     expect(out.addresses[0]).toMatch(/\/24$/);
     expect(s.allBlocks()).toHaveLength(1);
@@ -56,8 +56,18 @@ describe('assignAddresses with block hints', () => {
 
   it('an absent hinted block that is a claim candidate is claimed as absent, in one commit', async () => {
     const s = store([pool('pool1', '10.1.0.0/24')]);
-    const out = await assignAddresses(s, request('net.c0', { side: side(['10.1.0.0/26']) }));
+    const out = await assignAddresses(s, request('net.c0', hinted(['10.1.0.0/26'])));
     expect(out.addresses).toHaveLength(1);
     expect(s.affinitiesOf('node-a')).toHaveLength(1);
+  });
+
+  it("reports the node's blocks, a claimed one included, for the next holder of the host lock", async () => {
+    const s = store([pool('pool1', '10.1.0.0/16')]);
+    const first = await assignAddresses(s, request('net.c0'));
+    expect(first.blocks).toEqual(s.affinitiesOf('node-a'));
+    expect(first.blocks).toHaveLength(1);
+    const next = await assignAddresses(s, request('net.c1', hinted(first.blocks)));
+    expect(next.requests).toBe(2);
+    expect(next.blocks).toEqual(first.blocks);
   });
 });

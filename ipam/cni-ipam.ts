@@ -9,7 +9,7 @@ import type { Kv } from '../lib/datastore/kv';
 import { openKv } from '../lib/datastore/open-kv';
 import { assignAddresses } from './assign';
 import type { BlockStore, SideHooks } from './block-store';
-import { cniHandleId, DEFAULT_IFNAME } from './core';
+import { cniHandleId, DEFAULT_IFNAME, parseNetwork } from './core';
 import { EtcdBlockStore } from './etcd-block-store';
 import { acquireHostLock, hostLockBusy, type HostLock } from './host-lock';
 import { collectGarbage, requireAllocation, requireCapacity } from './inspect';
@@ -30,6 +30,10 @@ interface Session {
   store: BlockStore;
   node: string;
   ipam: IpamNetConf;
+  /** Block CIDRs the lock's previous holder read (a burst: most likely ours too). */
+  handedOver: readonly string[];
+  /** Block CIDRs to hand to the lock's next holder on release. */
+  handOver: (cidrs: readonly string[]) => void;
 }
 
 type Common = Pick<CmdArgs, 'netConf' | 'env'>;
@@ -92,6 +96,7 @@ async function session<T, A = never>(
   if (lock?.waited === true) ahead?.discard();
   const kv = 'lent' in client ? client.lent : openKv(client.settings);
   let reader: Kv | undefined;
+  let handOver: readonly string[] = [];
   try {
     const taken = lock?.waited === true ? undefined : await ahead?.result;
     reader = taken?.kv;
@@ -104,6 +109,11 @@ async function session<T, A = never>(
       store: new EtcdBlockStore(taken?.kv ?? kv),
       node,
       ipam,
+      // Only block CIDRs: they become etcd keys of the successor's first read.
+      handedOver: (lock?.handedOver ?? []).filter(isBlockCidr),
+      handOver: (cidrs) => {
+        handOver = cidrs;
+      },
       ...(taken?.value === undefined ? {} : { ahead: taken.value }),
     });
   } catch (err) {
@@ -112,7 +122,7 @@ async function session<T, A = never>(
   } finally {
     if (!('lent' in client)) kv.close();
     reader?.close();
-    await lock?.release();
+    await lock?.release(handOver);
   }
 }
 
@@ -185,7 +195,8 @@ export function assignForAttachment(
   args: CmdArgs,
   options: SideOptions = {},
 ): Promise<{ result: Result; existing: boolean }> {
-  return session(args, { ...options, lock: true }, async ({ store, node, ipam }) => {
+  return session(args, { ...options, lock: true }, async (s) => {
+    const { store, node, ipam } = s;
     if (!ipam.assignIpv4 && !ipam.assignIpv6 && args.args.ip === undefined) {
       throw new CniError(
         ErrorCode.invalidNetworkConfig,
@@ -203,8 +214,11 @@ export function assignForAttachment(
       ...(args.args.k8sPodNamespace === undefined ? {} : { namespace: args.args.k8sPodNamespace }),
       ...(args.args.k8sPodName === undefined ? {} : { pod: args.args.k8sPodName }),
       ...sideOf(options),
+      // The blocks the previous ADD of a burst read, and those of the node's pods (calico).
+      blockHints: () => [...new Set([...s.handedOver, ...(options.side?.blockHints?.() ?? [])])],
       now: nowNanos,
     });
+    s.handOver(outcome.blocks);
     const ips = outcome.addresses.map((address) => ({ address }));
     return { result: { interfaces: [], ips, routes: [], dns: {} }, existing: outcome.existing };
   });
@@ -280,6 +294,15 @@ export async function ipamStatus(args: ClusterArgs): Promise<void> {
     // The spec has STATUS speak in codes 50/51 only: etcd down is "cannot service ADD".
     const reason = err instanceof Error ? err.message : String(err);
     throw new CniError(ErrorCode.statusUnavailable, `calico-ipam cannot service ADD: ${reason}`);
+  }
+}
+
+function isBlockCidr(text: string): boolean {
+  try {
+    parseNetwork(text, { what: 'block' });
+    return true;
+  } catch {
+    return false;
   }
 }
 

@@ -34,6 +34,22 @@ describe('acquireHostLock', () => {
     await lock.release();
   });
 
+  it('hands what the holder hands over to its successor, and nothing to a first holder', async () => {
+    const first = await acquireHostLock(lockPath, { waitMs: 1000 });
+    expect(first.handedOver).toEqual([]);
+    const second = acquireHostLock(lockPath, { waitMs: 2000 });
+    await new Promise((r) => setTimeout(r, 100));
+    await first.release(['10.1.0.0/26', 'x'.repeat(65), '10.1.0.64/26']);
+    const lock = await second;
+    expect(lock.waited).toBe(true);
+    // Over-long strings are not passed on.
+    expect(lock.handedOver).toEqual(['10.1.0.0/26', '10.1.0.64/26']);
+    await lock.release();
+    const alone = await acquireHostLock(lockPath, { waitMs: 1000 });
+    expect(alone.handedOver).toEqual([]);
+    await alone.release();
+  });
+
   it('hands the lock to every one of many waiters in turn', async () => {
     const order: number[] = [];
     let inside = 0;

@@ -6,8 +6,18 @@ export interface HostLock {
   readonly held: boolean;
   /** Another invocation held the lock first: whatever the caller read before may be stale. */
   readonly waited: boolean;
-  release: () => Promise<void>;
+  /** What the predecessor handed over on release (see release); empty when there was none. */
+  readonly handedOver: readonly string[];
+  /**
+   * Lets go, waking the successor and handing it `handOver` (IPAM: the blocks it just read, which
+   * the successor's first read can then include). At most MAX_HAND_OVER short strings go.
+   */
+  release: (handOver?: readonly string[]) => Promise<void>;
 }
+
+/** What a release may hand over: a few block CIDRs (a host owns 20 blocks by default). */
+const MAX_HAND_OVER = 20;
+const MAX_HAND_OVER_LENGTH = 64;
 
 /**
  * Serialises this host's IPAM invocations, as Calico's flock on `ipam_lock_file` does, with a
@@ -45,13 +55,15 @@ export async function acquireHostLock(
     const handover = await connectTo(handoverName(name));
     if (handover === undefined) attempts++;
     const server = handover === undefined ? await tryListen(name) : undefined;
-    if (server !== undefined) return holding({ server, node, tail: chainTail, waited });
+    if (server !== undefined) {
+      return holding({ server, node, tail: chainTail, waited, handedOver: [] });
+    }
     waited = true;
     const left = deadline - Date.now();
     if (left <= 0) {
       handover?.destroy();
       node.close();
-      return { held: false, waited, release: () => Promise.resolve() };
+      return { held: false, waited, handedOver: [], release: () => Promise.resolve() };
     }
     if (handover !== undefined) {
       await untilClosed(handover, left);
@@ -75,7 +87,9 @@ export async function acquireHostLock(
     attempts++;
     const taken = await tryListen(name);
     turn.predecessor.destroy();
-    if (taken !== undefined) return holding({ server: taken, node, tail: turn.tail, waited });
+    if (taken !== undefined) {
+      return holding({ server: taken, node, tail: turn.tail, waited, handedOver: turn.handedOver });
+    }
     chainTail = turn.tail;
   }
 }
@@ -115,7 +129,7 @@ const HANDOVER_MS = 500;
 
 /** What waiting in the queue came to. */
 type Turn =
-  | { kind: 'go'; tail: string | undefined; predecessor: Socket }
+  | { kind: 'go'; tail: string | undefined; predecessor: Socket; handedOver: string[] }
   | { kind: 'retry' }
   | { kind: 'broken' }
   | { kind: 'timeout' };
@@ -201,8 +215,9 @@ function holding(options: {
   node: QueueNode;
   tail: string | undefined;
   waited: boolean;
+  handedOver: readonly string[];
 }): HostLock {
-  const { server, node, waited } = options;
+  const { server, node, waited, handedOver } = options;
   let tail = options.tail === node.name ? undefined : options.tail;
   const pending = new Set<Socket>();
   // The registrar: each newcomer sends `["<its node>", "<last waiter behind it, or empty>"]`
@@ -230,7 +245,8 @@ function holding(options: {
   return {
     held: true,
     waited,
-    release: async () => {
+    handedOver,
+    release: async (handOver = []) => {
       if (released) return;
       released = true;
       const successors = node.waiting();
@@ -243,7 +259,10 @@ function holding(options: {
       server?.close();
       // Newcomers that have not been told their place try again on their own.
       for (const socket of pending) socket.destroy();
-      node.close(`${JSON.stringify(['go', tail ?? ''])}\n`);
+      const given = handOver
+        .filter((h) => h.length <= MAX_HAND_OVER_LENGTH)
+        .slice(0, MAX_HAND_OVER);
+      node.close(`${JSON.stringify(['go', tail ?? '', given])}\n`);
       if (handover === undefined) return;
       // The successor closes its connection once it holds the name (or dies); the handover
       // lock goes then, or after HANDOVER_MS. Our process stays until then, the caller does not.
@@ -322,7 +341,10 @@ async function holdName(name: string): Promise<{ close: () => void } | undefined
   };
 }
 
-/** Sleeps on the predecessor's connection until it says `["go", "<tail>"]` or goes away. */
+/**
+ * Sleeps on the predecessor's connection until it says `["go", "<tail>", [handed over]]` (an
+ * older plugin sends no third element) or goes away.
+ */
 function waitForGo(socket: Socket, ms: number): Promise<Turn> {
   return new Promise((resolve) => {
     const timer = setTimeout(() => {
@@ -337,10 +359,23 @@ function waitForGo(socket: Socket, ms: number): Promise<Turn> {
         socket.destroy();
         resolve({ kind: 'broken' });
       } else {
-        resolve({ kind: 'go', tail: go[1] === '' ? undefined : go[1], predecessor: socket });
+        resolve({
+          kind: 'go',
+          tail: go[1] === '' ? undefined : go[1],
+          predecessor: socket,
+          handedOver: handedOverOf(go[2]),
+        });
       }
     });
   });
+}
+
+/** The strings a predecessor handed over, within the limits a release keeps to; else none. */
+function handedOverOf(value: unknown): string[] {
+  if (!Array.isArray(value)) return [];
+  return value
+    .filter((v): v is string => typeof v === 'string' && v.length <= MAX_HAND_OVER_LENGTH)
+    .slice(0, MAX_HAND_OVER);
 }
 
 function parseJson(line: string | undefined): unknown {
