@@ -190,6 +190,51 @@ export function startCommand(
   };
 }
 
+/**
+ * startCommand once `when` settles, unless fed (then at once) or cancelled (then never) first. A
+ * fork blocks this thread for 1–4 ms: an ADD that starts its waiting processes one event-loop turn
+ * apart (nextTurn) lets the etcd answers that arrive meanwhile be handled between the forks.
+ */
+export function startCommandWhen(
+  when: Promise<void>,
+  argv: readonly string[],
+  options: Omit<CommandOptions, 'stdin'> & { stdin: boolean },
+): StartedCommand {
+  let started: StartedCommand | undefined;
+  let cancelled = false;
+  let settle: ((output: Promise<CommandOutput>) => void) | undefined;
+  const output = new Promise<CommandOutput>((resolve) => {
+    settle = resolve;
+  });
+  output.catch(() => undefined);
+  const start = (): StartedCommand => {
+    if (started === undefined) {
+      started = startCommand(argv, options);
+      settle?.(started.output);
+    }
+    return started;
+  };
+  void when.then(() => {
+    if (!cancelled) start();
+  });
+  return {
+    feed: (input) => {
+      if (!cancelled) start().feed(input);
+    },
+    cancel: () => {
+      if (started === undefined) cancelled = true;
+      else started.cancel();
+    },
+    output,
+  };
+}
+
+/** Settles on the event-loop turn (setImmediate) after `previous` settled (or after this one). */
+export async function nextTurn(previous?: Promise<void>): Promise<void> {
+  await previous;
+  await new Promise<void>((resolve) => setImmediate(resolve));
+}
+
 /** A monotonic deadline shared by all the steps of one operation. */
 export class Deadline {
   private readonly end: number;

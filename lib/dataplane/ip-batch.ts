@@ -1,5 +1,5 @@
 import { CniError, ErrorCode } from '../cni/errors';
-import { describeArgv, startCommand, tool } from './command';
+import { describeArgv, startCommand, startCommandWhen, tool } from './command';
 
 // One `ip -batch -` process runs many iproute2 commands: a process per command would cost a
 // fork+exec (and, inside a netns, an nsenter) each. Batch lines are tokenised by iproute2 on
@@ -71,14 +71,19 @@ export interface StartedBatch {
   cancel: () => void;
 }
 
-/** Starts `ip [-j] -batch -` now (inside `netns` when given); its commands follow with `run`. */
-export function startIpBatch(options: BatchOptions & { json: boolean }): StartedBatch {
+/**
+ * Starts `ip [-j] -batch -` now, or once `when` settles (startCommandWhen), inside `netns` when
+ * given; its commands follow with `run`.
+ */
+export function startIpBatch(
+  options: BatchOptions & { json: boolean; when?: Promise<void> },
+): StartedBatch {
   const argv = batchArgv(options, options.json);
-  const started = startCommand(argv, {
-    stdin: true,
-    timeoutMs: options.timeoutMs,
-    step: options.step,
-  });
+  const commandOptions = { stdin: true, timeoutMs: options.timeoutMs, step: options.step };
+  const started =
+    options.when === undefined
+      ? startCommand(argv, commandOptions)
+      : startCommandWhen(options.when, argv, commandOptions);
   return {
     run: async (commands) => {
       started.feed(commands.map((c) => `${c.command}\n`).join(''));

@@ -3,6 +3,7 @@ import { cidrFamily } from '../cni/ip-text';
 import {
   Deadline,
   describeArgv,
+  nextTurn,
   runCommand,
   sleep,
   startCommand,
@@ -152,6 +153,9 @@ function startWaiting(
   deadline: Deadline,
 ): WaitingProcesses {
   const timeoutMs = deadline.remaining();
+  // One fork per event-loop turn: IPAM's etcd answers are handled between them, not after all.
+  const first = nextTurn();
+  const second = nextTurn(first);
   return {
     podSysctls: startCommand(
       [tool('nsenter'), `--net=${spec.netns}`, tool('sysctl'), '-q', '-p', '-'],
@@ -162,12 +166,14 @@ function startWaiting(
       force: true,
       timeoutMs,
       step: `bring up host veth ${spec.hostIfName} and add its routes`,
+      when: first,
     }),
     pod: startIpBatch({
       json: true,
       netns: spec.netns,
       timeoutMs,
       step: `configure the pod end in netns ${spec.netns}`,
+      when: second,
     }),
   };
 }

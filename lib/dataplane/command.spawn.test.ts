@@ -1,0 +1,45 @@
+import { describe, expect, it } from 'vitest';
+import { nextTurn, spawnedProcessCount, startCommandWhen } from './command';
+
+// startCommandWhen: a process started on a later event-loop turn, or at once when fed first, or
+// never when cancelled first.
+
+const CAT = ['/bin/cat'];
+const options = { stdin: true, timeoutMs: 5000, step: 'test' };
+
+describe('startCommandWhen', () => {
+  it('forks once `when` settles, and the output is the process output', async () => {
+    let release = (): void => undefined;
+    const when = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const before = spawnedProcessCount();
+    const started = startCommandWhen(when, CAT, options);
+    await nextTurn();
+    expect(spawnedProcessCount()).toBe(before);
+    release();
+    await nextTurn();
+    expect(spawnedProcessCount()).toBe(before + 1);
+    started.feed('hello');
+    expect(await started.output).toEqual({ code: 0, stdout: 'hello', stderr: '' });
+  });
+
+  it('forks at once when fed before its turn, and only once', async () => {
+    const before = spawnedProcessCount();
+    const started = startCommandWhen(nextTurn(), CAT, options);
+    started.feed('now');
+    expect(spawnedProcessCount()).toBe(before + 1);
+    expect((await started.output).stdout).toBe('now');
+    await nextTurn();
+    expect(spawnedProcessCount()).toBe(before + 1);
+  });
+
+  it('never forks when cancelled before its turn', async () => {
+    const before = spawnedProcessCount();
+    const turn = nextTurn();
+    startCommandWhen(turn, CAT, options).cancel();
+    await turn;
+    await nextTurn();
+    expect(spawnedProcessCount()).toBe(before);
+  });
+});
