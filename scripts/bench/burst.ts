@@ -3,6 +3,7 @@ import { ip } from '../../netns-tests/support/topology';
 import { counted, countsTotal } from './etcd-requests';
 import type { Pods } from './pods';
 import { CALICO_BUILDS, cniEnv, timed, type CalicoBuild, type Timed } from './runner';
+import { waitForQuiet } from './quiet';
 import { NETWORK, type BenchSetup } from './setup';
 
 // N pods started at once on one node, as a node drain or a deployment scale-up does (real Calico
@@ -65,6 +66,7 @@ export async function measureBurst(
       }),
     );
   try {
+    await waitForQuiet();
     const add = await wave(setup, call('ADD'));
     const addresses = add.runs.flatMap((r) =>
       r.code === 0
@@ -73,6 +75,7 @@ export async function measureBurst(
           )
         : [],
     );
+    await waitForQuiet();
     const del = await wave(setup, call('DEL'));
     // This process runs in the node netns: these are the node's links.
     const links = (JSON.parse(await ip('-j', 'link', 'show')) as { ifname: string }[]).filter((l) =>

@@ -45,8 +45,8 @@ async function main(args: InNodeArgs): Promise<void> {
     const series = await measureLatency(setup, { runs: options.runs, pods });
     step(`peak RSS: ${options.rssRuns} run(s) per command`);
     const rss = await measureRss(setup, { runs: options.rssRuns, pods });
-    // An unrecorded small burst first: in four runs the first burst of the run was always the
-    // slower one, whichever its cause; this keeps it from counting against either build.
+    // An unrecorded small burst first, so that neither build's burst is the run's first; each
+    // wave also waits for the node's CPUs to go quiet (quiet.ts) before it starts.
     step('burst warm-up: 10 concurrent ADDs, then DELs (not recorded)');
     await measureBurst(setup, { size: Math.min(10, options.burst), pods, build: 'calico' });
     const bursts = [];
