@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { endianness } from 'node:os';
 import { CniError, ErrorCode } from '../cni/errors';
 
@@ -26,31 +26,55 @@ export function linkExistsHere(name: string): boolean {
  * The destinations of the IPv4 host routes (/32) on interfaces whose name starts with `prefix`,
  * from /proc/self/net/route: on a node, the addresses of the pods behind its cali* veths. The
  * kernel prints each address as the 32-bit word it stores in network order, so on a
- * little-endian host the bytes read backwards.
+ * little-endian host the bytes read backwards. Only lines that start with the prefix are split:
+ * a node that also carries BGP routes to every other node's blocks has many more of those.
  */
 export function parseHostRoutes(
   text: string,
   options: { prefix: string; littleEndian: boolean },
 ): string[] {
   const out: string[] = [];
-  for (const line of text.split('\n').slice(1)) {
-    const [iface, destination, , , , , , mask] = line.split('\t');
-    if (iface?.startsWith(options.prefix) !== true || mask !== 'FFFFFFFF') continue;
-    const word = Number.parseInt(destination ?? '', 16);
-    if (!Number.isInteger(word) || destination?.length !== 8) continue;
+  const marker = `\n${options.prefix}`;
+  for (let at = text.indexOf(marker); at >= 0; at = text.indexOf(marker, at + 1)) {
+    const end = text.indexOf('\n', at + 1);
+    // A line cut off by a bounded read is not a route.
+    if (end < 0) break;
+    const [, destination, , , , , , mask] = text.slice(at + 1, end).split('\t');
+    if (mask !== 'FFFFFFFF' || destination?.length !== 8) continue;
+    const word = Number.parseInt(destination, 16);
+    if (!Number.isInteger(word)) continue;
     const bytes = [word >>> 24, (word >>> 16) & 255, (word >>> 8) & 255, word & 255];
     out.push((options.littleEndian ? bytes.reverse() : bytes).join('.'));
   }
   return out;
 }
 
+/**
+ * How much of the route table a hint may cost: 512 lines of 128 bytes. The kernel formats only
+ * what is read, and past that the routes are hints not worth the time (the ADD then reads its
+ * blocks in a round trip of their own).
+ */
+const ROUTE_TABLE_READ_BYTES = 64 * 1024;
+
 /** The pod addresses routed to `prefix`* interfaces here; none if the table cannot be read. */
 export function readHostRoutes(prefix: string): string[] {
+  let fd: number | undefined;
   try {
-    const text = readFileSync('/proc/self/net/route', 'utf8');
+    fd = openSync('/proc/self/net/route', 'r');
+    const buffer = Buffer.allocUnsafe(ROUTE_TABLE_READ_BYTES);
+    let length = 0;
+    for (;;) {
+      const n = readSync(fd, buffer, length, buffer.length - length, null);
+      if (n === 0) break;
+      length += n;
+      if (length === buffer.length) break;
+    }
+    const text = buffer.toString('latin1', 0, length);
     return parseHostRoutes(text, { prefix, littleEndian: endianness() === 'LE' });
   } catch {
     return [];
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 
