@@ -259,10 +259,7 @@ function holding(options: {
       server?.close();
       // Newcomers that have not been told their place try again on their own.
       for (const socket of pending) socket.destroy();
-      const given = handOver
-        .filter((h) => h.length <= MAX_HAND_OVER_LENGTH)
-        .slice(0, MAX_HAND_OVER);
-      node.close(`${JSON.stringify(['go', tail ?? '', given])}\n`);
+      node.close(`${JSON.stringify(['go', tail ?? '', handedOverOf(handOver)])}\n`);
       if (handover === undefined) return;
       // The successor closes its connection once it holds the name (or dies); the handover
       // lock goes then, or after HANDOVER_MS. Our process stays until then, the caller does not.
