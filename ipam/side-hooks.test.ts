@@ -25,6 +25,12 @@ function endpointHooks(extra: Partial<SideHooks> = {}): SideHooks & { seen: Side
   };
 }
 
+/** calico DEL's side hooks, reduced: read the endpoint, delete it in the release commit. */
+const deleteEndpoint: SideHooks = {
+  reads: [{ key: WEP }],
+  writes: (side) => [{ key: WEP, expect: side.get(WEP)?.revision ?? 0, value: null }],
+};
+
 describe('side keys with an assignment', () => {
   it('writes the endpoint in the assignment commit: 3 requests in all', async () => {
     const s = store([pool('p', '10.2.0.0/24')]);
@@ -121,12 +127,7 @@ describe('side keys with a release', () => {
     const s = store([pool('p', '10.2.0.0/24')]);
     await assignAddresses(s, request('n.c1', { side: endpointHooks() }));
     s.requests = 0;
-    const out = await releaseHandles(s, ['n.c1'], {
-      side: {
-        reads: [{ key: WEP }],
-        writes: (side) => [{ key: WEP, expect: side.get(WEP)?.revision ?? 0, value: null }],
-      },
-    });
+    const out = await releaseHandles(s, ['n.c1'], { side: deleteEndpoint });
     expect(out.released).toBe(1);
     expect(s.requests).toBe(3);
     expect(s.side(WEP)).toBeUndefined();
@@ -136,22 +137,12 @@ describe('side keys with a release', () => {
   it('still deletes the endpoint when there is no handle left to release', async () => {
     const s = store([pool('p', '10.2.0.0/24')]);
     s.setSide(WEP, 'orphan');
-    await releaseHandles(s, ['n.gone'], {
-      side: {
-        reads: [{ key: WEP }],
-        writes: (side) => [{ key: WEP, expect: side.get(WEP)?.revision ?? 0, value: null }],
-      },
-    });
+    await releaseHandles(s, ['n.gone'], { side: deleteEndpoint });
     expect(s.side(WEP)).toBeUndefined();
   });
 });
 
 describe('a release read ahead (calico DEL reads while its veth goes)', () => {
-  const deleteEndpoint: SideHooks = {
-    reads: [{ key: WEP }],
-    writes: (side) => [{ key: WEP, expect: side.get(WEP)?.revision ?? 0, value: null }],
-  };
-
   it('commits on the reads made ahead: still 3 requests, none after the gate but the commit', async () => {
     const s = store([pool('p', '10.2.0.0/24')]);
     await assignAddresses(s, request('n.c1', { side: endpointHooks() }));
