@@ -43,3 +43,19 @@ describe('startCommandWhen', () => {
     expect(spawnedProcessCount()).toBe(before);
   });
 });
+
+describe('startCommand exchange', () => {
+  it('answers while the process runs, and the rest follows with feed', async () => {
+    const started = startCommandWhen(Promise.resolve(), CAT, options);
+    const answer = await started.exchange('ping\n', (p) => p.stdout.includes('\n'));
+    expect(answer).toEqual({ stdout: 'ping\n', stderr: '' });
+    started.feed('done');
+    expect(await started.output).toEqual({ code: 0, stdout: 'ping\ndone', stderr: '' });
+  });
+
+  it('resolves with the exit when the process ends before answering', async () => {
+    const started = startCommandWhen(Promise.resolve(), ['/bin/true'], options);
+    const answer = await started.exchange('ignored\n', () => false);
+    expect(answer.exited?.code).toBe(0);
+  });
+});

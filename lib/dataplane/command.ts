@@ -26,6 +26,8 @@ export interface CommandOptions {
   timeoutMs: number;
   /** What the command is for, e.g. `create veth cali123/eth0`; starts every error message. */
   step: string;
+  /** An open file descriptor the child gets as its fd 3 (`/proc/self/fd/3`), e.g. a netns. */
+  fd3?: number;
 }
 
 // Runtimes exec plugins with whatever PATH they have (containerd's may lack /usr/sbin), so the
@@ -82,8 +84,23 @@ export function runCommand(
   return started.output;
 }
 
+/** What a running command has printed so far. */
+export interface Printed {
+  stdout: string;
+  stderr: string;
+}
+
 /** A command started before its input is known; it waits on stdin until fed. */
 export interface StartedCommand {
+  /**
+   * Writes `input` and keeps stdin open (a dialogue with `ip -batch -`), then resolves once
+   * `ready` holds for everything printed so far (on the next event-loop turn, with all printed
+   * by then), or once the child exited (`exited`). Call it before feed, one exchange at a time.
+   */
+  exchange: (
+    input: string,
+    ready: (printed: Printed) => boolean,
+  ) => Promise<Printed & { exited?: CommandOutput }>;
   /** Writes `input` to the child's stdin and closes it; later calls do nothing. */
   feed: (input: string) => void;
   /** Closes stdin unfed: the child exits with nothing done, and nobody waits for it. */
@@ -113,12 +130,17 @@ export function startCommand(
       ),
     );
     output.catch(() => undefined);
-    return { feed: () => undefined, cancel: () => undefined, output };
+    return { exchange: () => output, feed: () => undefined, cancel: () => undefined, output };
   }
   spawned += 1;
   // LC_ALL=C: iproute2's and the kernel's messages are matched below ("Cannot find device").
   const child = spawn(file, args, {
-    stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
+    stdio: [
+      options.stdin ? 'pipe' : 'ignore',
+      'pipe',
+      'pipe',
+      ...(options.fd3 === undefined ? [] : [options.fd3]),
+    ],
     env: { PATH: process.env.PATH ?? FALLBACK_DIRS.join(':'), LC_ALL: 'C' },
   });
   let timedOut = false;
@@ -132,12 +154,20 @@ export function startCommand(
     unref?: () => void;
   } | null)[];
   if (options.stdin) for (const h of handles) h?.unref?.();
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  /** Checks the pending exchange, if any, after every chunk of output. */
+  let onPrinted = (): void => undefined;
   const output = new Promise<CommandOutput>((resolve, reject) => {
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
     let failed = false;
-    child.stdout?.on('data', (chunk: Buffer) => out.push(chunk));
-    child.stderr?.on('data', (chunk: Buffer) => err.push(chunk));
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out.push(chunk);
+      onPrinted();
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      err.push(chunk);
+      onPrinted();
+    });
     child.on('error', (e) => {
       failed = true;
       clearTimeout(timer);
@@ -174,7 +204,35 @@ export function startCommand(
   // A child that exits before reading all of stdin gives EPIPE; its exit status tells the story.
   child.stdin?.on('error', () => undefined);
   let fed = false;
+  const printed = (): Printed => ({
+    stdout: Buffer.concat(out).toString('utf8'),
+    stderr: Buffer.concat(err).toString('utf8'),
+  });
   return {
+    exchange: (input, ready) => {
+      if (fed) return Promise.reject(new Error(`${options.step}: exchange after feed`));
+      // Held open while it answers; unheld again after, as an unfed command is (see above).
+      for (const h of handles) h?.ref?.();
+      child.stdin?.write(input);
+      // Resolved one event-loop turn after `ready` holds, with what was printed by then: the
+      // child's stderr, written before its stdout, is read in the same turn even when the
+      // stdout event came first.
+      const answered = new Promise<Printed>((resolve) => {
+        onPrinted = () => {
+          if (!ready(printed())) return;
+          onPrinted = () => undefined;
+          setImmediate(() => {
+            resolve(printed());
+          });
+        };
+        onPrinted();
+      });
+      const exited = output.then((o) => ({ ...o, exited: o }));
+      return Promise.race([answered, exited]).finally(() => {
+        onPrinted = () => undefined;
+        if (!fed) for (const h of handles) h?.unref?.();
+      });
+    },
     feed: (input) => {
       if (fed) return;
       fed = true;
@@ -218,6 +276,10 @@ export function startCommandWhen(
     if (!cancelled) start();
   });
   return {
+    exchange: (input, ready) =>
+      cancelled
+        ? Promise.reject(new Error(`${options.step}: exchange after cancel`))
+        : start().exchange(input, ready),
     feed: (input) => {
       if (!cancelled) start().feed(input);
     },

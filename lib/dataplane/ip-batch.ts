@@ -39,6 +39,8 @@ export interface BatchOptions {
   family?: 4 | 6;
   timeoutMs: number;
   step: string;
+  /** A file descriptor the batch's lines can name as `/proc/self/fd/3` (see CommandOptions). */
+  fd3?: number;
 }
 
 /** The argv of a batch; `ip -n` only takes names under /var/run/netns, so paths go via nsenter. */
@@ -65,7 +67,13 @@ export function ipBatch(
 
 /** An iproute2 batch process started before its commands are known (see startCommand). */
 export interface StartedBatch {
-  /** Feeds the commands and resolves with every line's outcome; call once. */
+  /**
+   * Sends commands ending in a printing one and resolves with their outcomes once iproute2 has
+   * answered the last, leaving the process running for more: one process both creates a veth
+   * and, later, configures it.
+   */
+  exchange: (commands: readonly BatchCommand[]) => Promise<BatchOutcome>;
+  /** Feeds the last commands and resolves with their outcomes once it exits; call once. */
   run: (commands: readonly BatchCommand[]) => Promise<BatchOutcome>;
   /** Closes its input unfed: it exits having done nothing. */
   cancel: () => void;
@@ -79,23 +87,70 @@ export function startIpBatch(
   options: BatchOptions & { json: boolean; when?: Promise<void> },
 ): StartedBatch {
   const argv = batchArgv(options, options.json);
-  const commandOptions = { stdin: true, timeoutMs: options.timeoutMs, step: options.step };
+  const force = options.force === true;
+  const commandOptions = {
+    stdin: true,
+    timeoutMs: options.timeoutMs,
+    step: options.step,
+    ...(options.fd3 === undefined ? {} : { fd3: options.fd3 }),
+  };
   const started =
     options.when === undefined
       ? startCommand(argv, commandOptions)
       : startCommandWhen(options.when, argv, commandOptions);
+  // iproute2 numbers lines (`Command failed -:N`) and prints show output across all exchanges.
+  const sent: BatchCommand[] = [];
+  const outcomeOf = (
+    commands: readonly BatchCommand[],
+    result: { code: number; stdout: string; stderr: string },
+  ): BatchOutcome => {
+    const offset = sent.length;
+    const all = [...sent, ...commands];
+    sent.push(...commands);
+    // No line marked failed but a failed exit (nsenter could not enter, ip crashed): these fail.
+    const wholesale = result.code !== 0 && parseBatchFailures(result.stderr).size === 0;
+    return {
+      lines: wholesale
+        ? assignOutcomes(commands, result, force)
+        : assignOutcomes(all, result, force).slice(offset),
+      stderr: result.stderr,
+      argv,
+    };
+  };
+  const text = (commands: readonly BatchCommand[]) =>
+    commands.map((c) => `${c.command}\n`).join('');
   return {
+    exchange: async (commands) => {
+      if (commands.at(-1)?.prints !== true) {
+        throw new Error(`${options.step}: an exchange must end with a printing command`);
+      }
+      const all = [...sent, ...commands];
+      const answer = await started.exchange(text(commands), (printed) =>
+        lastLineAnswered(all, printed),
+      );
+      return outcomeOf(commands, answer.exited ?? { code: 0, ...answer });
+    },
     run: async (commands) => {
-      started.feed(commands.map((c) => `${c.command}\n`).join(''));
-      const result = await started.output;
-      return {
-        lines: assignOutcomes(commands, result, options.force === true),
-        stderr: result.stderr,
-        argv,
-      };
+      started.feed(text(commands));
+      return outcomeOf(commands, await started.output);
     },
     cancel: started.cancel,
   };
+}
+
+/** Whether iproute2 has printed the outcome of the last of `commands` (a printing one). */
+function lastLineAnswered(
+  commands: readonly BatchCommand[],
+  printed: { stdout: string; stderr: string },
+): boolean {
+  const failures = parseBatchFailures(printed.stderr);
+  if (failures.has(commands.length)) return true;
+  const printing = commands.filter((c, i) => c.prints === true && !failures.has(i + 1)).length;
+  const complete = printed.stdout
+    .split('\n')
+    .slice(0, -1)
+    .filter((l) => l.trim() !== '').length;
+  return complete >= printing;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { closeSync, openSync } from 'node:fs';
 import { CniError, ErrorCode } from '../cni/errors';
 import { cidrFamily } from '../cni/ip-text';
 import {
@@ -13,6 +14,7 @@ import {
 import {
   batchArgv,
   batchLineError,
+  firstFailure,
   ipBatch,
   requireAllOk,
   startIpBatch,
@@ -35,17 +37,18 @@ import { assertUsableNetns } from './netns';
 import { linkExistsHere, readIfInet6, writeSysctls } from './proc-net';
 import { containerSysctlArgs, hostSysctls } from './sysctls';
 
-// Calico's DoNetworking (calico-behaviour.md §4.1) in four processes on the hot path:
-//   1. ip link add          host end here with the EE MAC, container end in the pod netns
+// Calico's DoNetworking (calico-behaviour.md §4.1) in three processes on the hot path:
+//   1. ip -batch (here)     first: the veth pair, host end with the EE MAC, container end in the
+//                           pod netns; the process then waits for the host end's configuration
 //      (in-process)         host sysctls under /proc/sys/net
-//   2. nsenter sysctl  ∥ 3. ip -batch (here)
-//      pod forwarding,       host end up (+ eui64 for IPv6), host routes, read the MAC back
-//      accept_dad
-//   4. nsenter ip -batch    container end up, gateway routes, /32 and /128 addresses, its MAC
-// 2, 3 and 4 are started as soon as the veth exists, while the caller's IPAM still waits on etcd,
-// and read their input once the addresses are known: their fork, exec and nsenter are off the
-// critical path. Everything after 1 is undone by deleting the host end (the kernel removes the
-// peer and the host routes with it); nothing else is ever deleted.
+//   2. nsenter sysctl       pod forwarding, accept_dad
+//   3. nsenter ip -batch    container end up, gateway routes, /32 and /128 addresses, its MAC
+//   1, later:               host end up (+ eui64 for IPv6), host routes, read the MAC back
+// 2 and 3 are started as soon as the veth exists, and 1 keeps running after making it, while the
+// caller's IPAM still waits on etcd; all three read their remaining input once the addresses are
+// known, so their fork, exec and nsenter are off the critical path. Everything after the veth is
+// undone by deleting the host end (the kernel removes the peer and the host routes with it);
+// nothing else is ever deleted.
 
 /** What to build for one pod. */
 export interface PodNetworkSpec {
@@ -107,7 +110,7 @@ export async function setupPodNetwork(spec: PodNetworkSpec): Promise<PodNetwork>
 export interface PodLink {
   readonly spec: Omit<PodNetworkSpec, 'addresses' | 'routes'>;
   readonly deadline: Deadline;
-  /** Processes 2–4, started and waiting for their input. */
+  /** The three processes, started and waiting for their remaining input. */
   readonly waiting: WaitingProcesses;
 }
 
@@ -115,7 +118,7 @@ export interface PodLink {
 interface WaitingProcesses {
   /** `nsenter --net=POD sysctl -q -p -`: reads `key=value` lines. */
   podSysctls: StartedCommand;
-  /** `ip -j -force -batch -` here. */
+  /** `ip -j -force -batch -` here, which made the veth. */
   host: StartedBatch;
   /** `nsenter --net=POD ip -j -batch -`. */
   pod: StartedBatch;
@@ -144,36 +147,29 @@ export async function createPodLink(
   // iproute2 reads a `netns` argument without a slash as a name under /var/run/netns, or a PID.
   if (!spec.netns.startsWith('/')) spec = { ...spec, netns: `${process.cwd()}/${spec.netns}` };
   const deadline = new Deadline(spec.timeoutMs ?? DEFAULT_TIMEOUT_MS);
-  await createVeth({ ...spec, addresses: [] }, deadline);
-  return { spec, deadline, waiting: startWaiting(spec, deadline) };
+  await removeStaleHostLink(spec, deadline);
+  const host = await createVeth(spec, deadline);
+  return { spec, deadline, waiting: { host, ...startPodProcesses(spec, deadline) } };
 }
 
-function startWaiting(
-  spec: { netns: string; hostIfName: string },
+function startPodProcesses(
+  spec: { netns: string },
   deadline: Deadline,
-): WaitingProcesses {
+): Omit<WaitingProcesses, 'host'> {
   const timeoutMs = deadline.remaining();
   // One fork per event-loop turn: IPAM's etcd answers are handled between them, not after all.
   const first = nextTurn();
-  const second = nextTurn(first);
   return {
     podSysctls: startCommand(
       [tool('nsenter'), `--net=${spec.netns}`, tool('sysctl'), '-q', '-p', '-'],
       { stdin: true, timeoutMs, step: `set sysctls in netns ${spec.netns}` },
     ),
-    host: startIpBatch({
-      json: true,
-      force: true,
-      timeoutMs,
-      step: `bring up host veth ${spec.hostIfName} and add its routes`,
-      when: first,
-    }),
     pod: startIpBatch({
       json: true,
       netns: spec.netns,
       timeoutMs,
       step: `configure the pod end in netns ${spec.netns}`,
-      when: second,
+      when: first,
     }),
   };
 }
@@ -213,53 +209,85 @@ export async function removePodLink(link: PodLink): Promise<void> {
   }
 }
 
-async function createVeth(spec: PodNetworkSpec, deadline: Deadline): Promise<void> {
+async function removeStaleHostLink(
+  spec: Omit<PodNetworkSpec, 'addresses' | 'routes'>,
+  deadline: Deadline,
+): Promise<void> {
+  const host = spec.hostIfName;
+  if (!linkExistsHere(host)) return;
+  // A leftover of an earlier sandbox with the same ID prefix (§4.1 step 1). Refuse first if
+  // CNI_IFNAME exists: that ADD must change nothing, not even the stale host link.
+  await refuseExistingContainerLink(spec, deadline);
+  await deleteHostLink(host, { timeoutMs: deadline.remaining(), step: 'delete stale host veth' });
+}
+
+/**
+ * Creates the veth pair from the host's `ip -batch` process, which stays running to configure
+ * the host end once the addresses are known (one fork fewer than a process of its own). The pod
+ * netns reaches the batch as an open file (fd 3): a path with spaces, quotes or `#` could not be
+ * written into a batch line.
+ */
+async function createVeth(
+  spec: Omit<PodNetworkSpec, 'addresses' | 'routes'>,
+  deadline: Deadline,
+): Promise<StartedBatch> {
   const { hostIfName: host, containerIfName: ctr } = spec;
-  if (linkExistsHere(host)) {
-    // A leftover of an earlier sandbox with the same ID prefix (§4.1 step 1). Refuse first if
-    // CNI_IFNAME exists: that ADD must change nothing, not even the stale host link.
-    await refuseExistingContainerLink(spec, deadline);
-    await deleteHostLink(host, { timeoutMs: deadline.remaining(), step: 'delete stale host veth' });
-  }
-  const mtu = spec.mtu > 0 ? ['mtu', String(spec.mtu)] : [];
-  // Setting the MAC at creation makes it NET_ADDR_SET, which udev's MACAddressPolicy leaves alone.
-  const argv = [
-    tool('ip'),
-    'link',
-    'add',
-    host,
-    ...mtu,
-    'address',
-    HOST_MAC,
-    'type',
-    'veth',
-    'peer',
-    'name',
-    ctr,
-    ...mtu,
-    ...(spec.containerMac === undefined ? [] : ['address', spec.containerMac]),
-    'netns',
-    spec.netns,
-  ];
   const step = `create veth ${host} with peer ${ctr} in netns ${spec.netns}`;
-  let result;
+  const batch = startHostBatch(spec, deadline, step);
+  const mtu = spec.mtu > 0 ? ` mtu ${spec.mtu}` : '';
+  const mac = spec.containerMac === undefined ? '' : ` address ${spec.containerMac}`;
+  // Setting the MAC at creation makes it NET_ADDR_SET, which udev's MACAddressPolicy leaves alone.
+  const commands: BatchCommand[] = [
+    {
+      command: `link add ${host}${mtu} address ${HOST_MAC} type veth peer name ${ctr}${mtu}${mac} netns /proc/self/fd/3`,
+    },
+    // Its JSON line is iproute2's answer that the pair exists (or its error that it does not).
+    { command: `link show dev ${host}`, prints: true },
+  ];
+  let outcome: BatchOutcome;
   try {
-    result = await runCommand(argv, { timeoutMs: deadline.remaining(), step });
+    outcome = await batch.exchange(commands);
   } catch (err: unknown) {
     // Killed on timeout, possibly after the kernel made the pair: we checked the name was free.
+    batch.cancel();
     throw await rolledBack(err, host);
   }
-  if (result.code === 0) return;
+  const failure = firstFailure(outcome);
+  if (failure === undefined) return batch;
+  batch.cancel();
   // EEXIST: the host name was free a moment ago, so it is CNI_IFNAME inside the pod.
-  if (result.stderr.includes('File exists')) await refuseExistingContainerLink(spec, deadline);
-  throw new CniError(
-    ErrorCode.dataplaneFailed,
-    `${step}: ${describeArgv(argv)} failed: ${result.stderr.trim()}`,
-  );
+  if (failure.index === 0 && failure.error.includes('File exists')) {
+    await refuseExistingContainerLink(spec, deadline);
+  }
+  throw await rolledBack(batchLineError(step, commands, outcome, failure), host);
+}
+
+/** The host's `ip -j -force -batch -`, with the pod netns open as its fd 3. */
+function startHostBatch(spec: { netns: string }, deadline: Deadline, step: string): StartedBatch {
+  let fd: number;
+  try {
+    fd = openSync(spec.netns, 'r');
+  } catch (err: unknown) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new CniError(ErrorCode.invalidNetns, `netns path ${spec.netns} cannot be opened: ${why}`);
+  }
+  try {
+    // -force: every route's fate is known, so an EEXIST can be told apart from our own route.
+    return startIpBatch({
+      json: true,
+      force: true,
+      timeoutMs: deadline.remaining(),
+      step,
+      fd3: fd,
+    });
+  } finally {
+    // The child has its own copy from the fork.
+    closeSync(fd);
+  }
 }
 
 async function refuseExistingContainerLink(
-  spec: PodNetworkSpec,
+  spec: Pick<PodNetworkSpec, 'netns' | 'containerIfName'>,
   deadline: Deadline,
 ): Promise<void> {
   const argv = [
@@ -359,7 +387,6 @@ async function hostUp(
     { command: `link show dev ${host}`, prints: true },
   ];
   const step = `bring up host veth ${host} and add its routes`;
-  // -force: every route's fate is known, so an EEXIST can be told apart from our own route.
   const outcome = await options.batch.run(commands);
   const firstRoute = commands.length - 1 - routes.length;
   const clashes: string[] = [];

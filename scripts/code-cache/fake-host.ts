@@ -91,16 +91,18 @@ function fakeSpawn(log: FakeHostLog) {
     child.kill = () => true;
     const pipedStdin = options?.stdio?.[0] === 'pipe';
     child.stdin = pipedStdin ? new PassThrough() : null;
-    const finish = (input: string): void => {
-      const inNetns = argv.some((a) => a.startsWith('--net='));
-      const shows = input
-        .split('\n')
-        .map((line) => /^link show dev (\S+)$/.exec(line.trim())?.[1])
-        .filter((name): name is string => name !== undefined);
-      for (const name of shows) {
+    const inNetns = argv.some((a) => a.startsWith('--net='));
+    // Like `ip -batch -`, each line is answered as it arrives: an ADD waits for the answer to
+    // `link show` after `link add` before it goes on.
+    const answer = (lines: readonly string[]): void => {
+      for (const line of lines) {
+        const name = /^link show dev (\S+)$/.exec(line.trim())?.[1];
+        if (name === undefined) continue;
         const address = inNetns ? containerMac : HOST_MAC;
         child.stdout.write(`[{"ifindex":7,"ifname":"${name}","address":"${address}"}]\n`);
       }
+    };
+    const finish = (): void => {
       child.stdout.end();
       child.stderr.end();
       setImmediate(() => {
@@ -109,14 +111,17 @@ function fakeSpawn(log: FakeHostLog) {
       });
     };
     if (child.stdin === null) {
-      setImmediate(() => {
-        finish('');
-      });
+      setImmediate(finish);
     } else {
-      const chunks: Buffer[] = [];
-      child.stdin.on('data', (chunk: Buffer) => chunks.push(chunk));
+      let pending = '';
+      child.stdin.on('data', (chunk: Buffer) => {
+        const lines = (pending + chunk.toString('utf8')).split('\n');
+        pending = lines.pop() ?? '';
+        answer(lines);
+      });
       child.stdin.on('end', () => {
-        finish(Buffer.concat(chunks).toString('utf8'));
+        answer([pending]);
+        finish();
       });
     }
     return child;
