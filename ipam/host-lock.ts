@@ -1,4 +1,5 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { raiseLockHolderPriority } from './lock-priority';
 
 /** A held host lock; release it exactly once (releasing twice is harmless). */
 export interface HostLock {
@@ -241,6 +242,7 @@ function holding(options: {
     });
   });
   server?.unref();
+  const lowerPriority = raiseLockHolderPriority();
   let released = false;
   return {
     held: true,
@@ -249,6 +251,7 @@ function holding(options: {
     release: async (handOver = []) => {
       if (released) return;
       released = true;
+      lowerPriority();
       const successors = node.waiting();
       // Keep newcomers from taking the name in the moment between our letting go and the
       // successor taking it: they would run beside it, and their commits would collide.
