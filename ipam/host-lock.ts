@@ -1,5 +1,4 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
-import { raiseLockHolderPriority } from './lock-priority';
 
 /** A held host lock; release it exactly once (releasing twice is harmless). */
 export interface HostLock {
@@ -242,7 +241,6 @@ function holding(options: {
     });
   });
   server?.unref();
-  const lowerPriority = raiseLockHolderPriority();
   let released = false;
   return {
     held: true,
@@ -251,7 +249,6 @@ function holding(options: {
     release: async (handOver = []) => {
       if (released) return;
       released = true;
-      lowerPriority();
       const successors = node.waiting();
       // Keep newcomers from taking the name in the moment between our letting go and the
       // successor taking it: they would run beside it, and their commits would collide.
