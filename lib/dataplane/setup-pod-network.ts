@@ -233,7 +233,11 @@ async function createVeth(
 ): Promise<StartedBatch> {
   const { hostIfName: host, containerIfName: ctr } = spec;
   const step = `create veth ${host} with peer ${ctr} in netns ${spec.netns}`;
-  const batch = startHostBatch(spec, deadline, step);
+  const batch = startHostBatch(
+    spec,
+    deadline,
+    `create host veth ${host}, then bring it up and add its routes`,
+  );
   const mtu = spec.mtu > 0 ? ` mtu ${spec.mtu}` : '';
   const mac = spec.containerMac === undefined ? '' : ` address ${spec.containerMac}`;
   // Setting the MAC at creation makes it NET_ADDR_SET, which udev's MACAddressPolicy leaves alone.

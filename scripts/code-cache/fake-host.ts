@@ -74,10 +74,6 @@ function fakeSpawn(log: FakeHostLog) {
   return (file: string, args: readonly string[], options?: { stdio?: unknown[] }) => {
     const argv = [file, ...args];
     log.commands.push(argv);
-    const added = argv.indexOf('add');
-    const macAt = argv.lastIndexOf('address');
-    if (added > 0 && argv[added - 1]?.endsWith('link') && macAt > 0)
-      containerMac = argv[macAt + 1] ?? containerMac;
     const child = new EventEmitter() as EventEmitter & {
       stdin: PassThrough | null;
       stdout: PassThrough;
@@ -96,6 +92,9 @@ function fakeSpawn(log: FakeHostLog) {
     // `link show` after `link add` before it goes on.
     const answer = (lines: readonly string[]): void => {
       for (const line of lines) {
+        // The container end's MAC, when the ADD chose one, is the last `address` of `link add`.
+        const chosen = /^link add .* address (\S+) netns \S+$/.exec(line.trim())?.[1];
+        if (chosen !== undefined) containerMac = chosen;
         const name = /^link show dev (\S+)$/.exec(line.trim())?.[1];
         if (name === undefined) continue;
         const address = inNetns ? containerMac : HOST_MAC;
