@@ -1,5 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { getPriority } from 'node:os';
 import { describe, expect, it } from 'vitest';
+import { RAISED_BY } from '../lib/thread-priority';
 import { acquireHostLock, hostLockBusy, lockAttempts } from './host-lock';
 
 const lockPath = `/tmp/test-ipam-${process.pid}.lock`;
@@ -15,6 +17,16 @@ describe('hostLockBusy', () => {
 });
 
 describe('acquireHostLock', () => {
+  it('raises the holder while it holds the lock, and not after', async () => {
+    const before = getPriority();
+    const lock = await acquireHostLock(lockPath, { waitMs: 1000 });
+    // Root (CI, and the runtimes that run CNI plugins) may raise it; others keep theirs.
+    const raised = process.getuid?.() === 0 ? Math.max(-20, before - RAISED_BY) : before;
+    expect(getPriority()).toBe(raised);
+    await lock.release();
+    expect(getPriority()).toBe(before);
+  });
+
   it('lets one holder in at a time and the next one in after release', async () => {
     const first = await acquireHostLock(lockPath, { waitMs: 1000 });
     expect(first.held).toBe(true);

@@ -1,4 +1,5 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { raiseThreadPriority } from '../lib/thread-priority';
 
 /** A held host lock; release it exactly once (releasing twice is harmless). */
 export interface HostLock {
@@ -241,6 +242,8 @@ function holding(options: {
     });
   });
   server?.unref();
+  // A priority ceiling while the lock is held (see lib/thread-priority.ts).
+  const lowerPriority = raiseThreadPriority();
   let released = false;
   return {
     held: true,
@@ -249,6 +252,7 @@ function holding(options: {
     release: async (handOver = []) => {
       if (released) return;
       released = true;
+      lowerPriority();
       const successors = node.waiting();
       // Keep newcomers from taking the name in the moment between our letting go and the
       // successor taking it: they would run beside it, and their commits would collide.

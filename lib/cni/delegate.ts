@@ -8,6 +8,7 @@ import { decodeResult } from './result/decode';
 import type { Result } from './result/types';
 import { validatePluginType } from './validate';
 import { isSupportedVersion, type SpecVersion } from './versions';
+import { forkAtBasePriority } from '../thread-priority';
 
 /** How to run a delegated plugin: the caller's environment and the complete stdin, unchanged. */
 export interface DelegateOptions {
@@ -108,11 +109,13 @@ function execPlugin(
   return new Promise((resolve, reject) => {
     // No arguments beyond argv[0], as libcni; the delegate's stderr goes straight to ours. Its own
     // process group lets a timeout kill whatever it started too.
-    const child = spawn(file, [], {
-      env: { ...options.env, CNI_COMMAND: options.command },
-      stdio: ['pipe', 'pipe', 'inherit'],
-      detached: options.timeoutMs !== undefined,
-    });
+    const child = forkAtBasePriority(() =>
+      spawn(file, [], {
+        env: { ...options.env, CNI_COMMAND: options.command },
+        stdio: ['pipe', 'pipe', 'inherit'],
+        detached: options.timeoutMs !== undefined,
+      }),
+    );
     const chunks: Buffer[] = [];
     let settled = false;
     const finish = (code: number | string): void => {

@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import { CniError, ErrorCode } from '../cni/errors';
+import { forkAtBasePriority } from '../thread-priority';
 
 // Every process the dataplane starts goes through here: argv arrays only (never a shell), a hard
 // timeout that SIGKILLs the child, and a counter so that tests can hold the ADD hot path to its
@@ -134,15 +135,17 @@ export function startCommand(
   }
   spawned += 1;
   // LC_ALL=C: iproute2's and the kernel's messages are matched below ("Cannot find device").
-  const child = spawn(file, args, {
-    stdio: [
-      options.stdin ? 'pipe' : 'ignore',
-      'pipe',
-      'pipe',
-      ...(options.fd3 === undefined ? [] : [options.fd3]),
-    ],
-    env: { PATH: process.env.PATH ?? FALLBACK_DIRS.join(':'), LC_ALL: 'C' },
-  });
+  const child = forkAtBasePriority(() =>
+    spawn(file, args, {
+      stdio: [
+        options.stdin ? 'pipe' : 'ignore',
+        'pipe',
+        'pipe',
+        ...(options.fd3 === undefined ? [] : [options.fd3]),
+      ],
+      env: { PATH: process.env.PATH ?? FALLBACK_DIRS.join(':'), LC_ALL: 'C' },
+    }),
+  );
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
