@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { assignAddresses } from './assign';
-import { blockHints } from './block-hints';
+import { blockHints, firstReadBlocks } from './block-hints';
 import { pool, request, store } from './testing/memory-fixtures';
 
 // Block hints ride in the first read: a right guess spares the blocks' round trip, a wrong one
@@ -17,6 +17,21 @@ describe('blockHints', () => {
   it('stops at the default per-host block limit', () => {
     const many = Array.from({ length: 50 }, (_, i) => `10.2.${i}.1`);
     expect(blockHints(many)).toHaveLength(20);
+  });
+});
+
+describe('firstReadBlocks', () => {
+  it('takes the handed-over blocks and does not make the guess at all', () => {
+    let guessed = 0;
+    const guess = () => {
+      guessed++;
+      return ['10.9.0.0/26'];
+    };
+    expect(firstReadBlocks(['10.1.0.0/26'], guess)).toEqual(['10.1.0.0/26']);
+    expect(guessed).toBe(0);
+    expect(firstReadBlocks([], guess)).toEqual(['10.9.0.0/26']);
+    expect(guessed).toBe(1);
+    expect(firstReadBlocks([], undefined)).toEqual([]);
   });
 });
 

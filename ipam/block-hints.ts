@@ -21,3 +21,16 @@ export function blockHints(podAddresses: readonly string[]): string[] {
   }
   return [...hints];
 }
+
+/**
+ * The blocks to read first: those the previous holder of the host lock handed over (every block
+ * affine to this node as it left them), else the caller's guess. The guess is not even made when
+ * blocks were handed over: calico's comes from the host routes, which cost more to read the more
+ * pods the node runs, and in a burst every ADD but the first has a predecessor.
+ */
+export function firstReadBlocks(
+  handedOver: readonly string[],
+  guess: (() => readonly string[]) | undefined,
+): readonly string[] {
+  return handedOver.length > 0 ? handedOver : (guess?.() ?? []);
+}

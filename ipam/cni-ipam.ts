@@ -11,6 +11,7 @@ import { assignAddresses } from './assign';
 import type { BlockStore, SideHooks } from './block-store';
 import { cniHandleId, DEFAULT_IFNAME, parseNetwork } from './core';
 import { EtcdBlockStore } from './etcd-block-store';
+import { firstReadBlocks } from './block-hints';
 import { acquireHostLock, hostLockBusy, type HostLock } from './host-lock';
 import { collectGarbage, requireAllocation, requireCapacity } from './inspect';
 import {
@@ -214,8 +215,7 @@ export function assignForAttachment(
       ...(args.args.k8sPodNamespace === undefined ? {} : { namespace: args.args.k8sPodNamespace }),
       ...(args.args.k8sPodName === undefined ? {} : { pod: args.args.k8sPodName }),
       ...sideOf(options),
-      // The blocks the previous ADD of a burst read, and those of the node's pods (calico).
-      blockHints: () => [...new Set([...s.handedOver, ...(options.side?.blockHints?.() ?? [])])],
+      blockHints: () => firstReadBlocks(s.handedOver, options.side?.blockHints),
       now: nowNanos,
     });
     s.handOver(outcome.blocks);

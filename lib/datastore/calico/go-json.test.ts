@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseGoJson, stringifyGoJson } from './go-json';
+import { parseByHand, parseGoJson, stringifyGoJson } from './go-json';
 
 describe('parseGoJson', () => {
   it('reads what JSON.parse reads', () => {
@@ -37,6 +37,125 @@ describe('parseGoJson', () => {
     ['tru', 'expected a value'],
   ])('refuses %j', (text, problem) => {
     expect(() => parseGoJson(text)).toThrow(problem);
+  });
+});
+
+// parseGoJson takes JSON.parse's fast path when it can; parseByHand is the reference. Both must
+// agree on every text: same values, same bigint/number split, same key order, same errors.
+describe('parseGoJson against parseByHand', () => {
+  /** A value as text that tells bigint from number, -0 from 0, and keeps key order. */
+  function show(value: unknown): string {
+    if (typeof value === 'bigint') return `${value}n`;
+    if (typeof value === 'number') return Object.is(value, -0) ? '-0' : String(value);
+    if (typeof value === 'string') return JSON.stringify(value);
+    if (value === null || typeof value !== 'object') return String(value);
+    if (Array.isArray(value)) return `[${value.map(show).join(',')}]`;
+    const proto = Object.getPrototypeOf(value) === Object.prototype ? '' : '!proto';
+    const entries = Object.keys(value).map(
+      (k) => `${JSON.stringify(k)}:${show((value as Record<string, unknown>)[k])}`,
+    );
+    return `{${entries.join(',')}}${proto}`;
+  }
+
+  function outcome(parse: (text: string) => unknown, text: string): string {
+    try {
+      return show(parse(text));
+    } catch (err) {
+      return `throws ${err instanceof Error ? err.message : String(err)}`;
+    }
+  }
+
+  // A small deterministic generator (xorshift): the same texts on every run.
+  let seed = 0x2545f491;
+  const random = (): number => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) / 2 ** 32;
+  };
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+  const NUMBERS = [
+    '0',
+    '-0',
+    '7',
+    '-12',
+    '1.5',
+    '2e3',
+    '-1E-2',
+    '9007199254740991',
+    '9007199254740992',
+    '9007199254740993',
+    '-9007199254740993',
+    '1000000000000000',
+    '1795263088492000017',
+    '18446744073709551615',
+    '12345678901234567.5',
+    '1234567890123456789e2',
+    '1e400',
+    '0.0000000000000001',
+  ];
+  const STRINGS = [
+    '""',
+    '"a"',
+    '"1795263088492000017"',
+    '"x 12345678901234567890 y"',
+    '"\\\\"',
+    '"\\\\\\"1234567890123456789"',
+    '"\\u0041"',
+    '"\\ud800"',
+    '"<&>"',
+    '"\\n\\t"',
+    '"é✓"',
+    '"\\u0000"',
+    '"\\\\u0000"',
+  ];
+  const KEYS = ['"a"', '"10"', '"2"', '"__proto__"', '"1795263088492000017"', '"a"', '"k\\"1"'];
+  function text(depth: number): string {
+    const ws = () => pick(['', '', ' ', '\n ', '\t']);
+    const kind = depth > 3 ? pick(['n', 's', 'l']) : pick(['n', 's', 'l', 'a', 'o', 'o']);
+    if (kind === 'n') return pick(NUMBERS);
+    if (kind === 's') return pick(STRINGS);
+    if (kind === 'l') return pick(['true', 'false', 'null']);
+    const count = Math.floor(random() * 4);
+    const items = Array.from({ length: count }, () =>
+      kind === 'a'
+        ? `${ws()}${text(depth + 1)}${ws()}`
+        : `${ws()}${pick(KEYS)}${ws()}:${ws()}${text(depth + 1)}`,
+    );
+    return kind === 'a' ? `[${items.join(',')}]` : `{${items.join(',')}}`;
+  }
+  /** Breaks a text a little: a character dropped, doubled or replaced (mostly invalid JSON). */
+  function mutate(valid: string): string {
+    const at = Math.floor(random() * valid.length);
+    const char = pick(['1', '"', ',', ':', '}', ']', '{', '\\', '-', '.', 'e', ' ']);
+    return pick([
+      valid.slice(0, at) + valid.slice(at + 1),
+      valid.slice(0, at) + char + valid.slice(at),
+      valid.slice(0, at) + char + valid.slice(at + 1),
+    ]);
+  }
+
+  it('agrees on 3,000 generated texts and 3,000 broken ones', () => {
+    let fast = 0;
+    for (let i = 0; i < 3000; i++) {
+      const valid = text(0);
+      for (const t of [valid, mutate(valid)]) {
+        const expected = outcome(parseByHand, t);
+        expect(outcome(parseGoJson, t), t).toBe(expected);
+        if (!expected.startsWith('throws')) fast++;
+      }
+    }
+    // Most generated texts parse: the comparison is not only between two errors.
+    expect(fast).toBeGreaterThan(3000);
+  });
+
+  it.each([
+    ['{1795263088492000017:1}', 'a long integer where a key belongs'],
+    ['["\\u0000-1795263088492000017"]', 'a string that looks like a marked integer'],
+    ['[1795263088492000017,"1795263088492000017"]', 'the same digits as integer and string'],
+    ['{"a":1,"a":1795263088492000017}', 'a repeated key'],
+  ])('agrees on %j (%s)', (t) => {
+    expect(outcome(parseGoJson, t)).toBe(outcome(parseByHand, t));
   });
 });
 
