@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseByHand, parseGoJson, stringifyGoJson } from './go-json';
+import { parseByHand, parseGoJson, stringifyByHand, stringifyGoJson } from './go-json';
 
 describe('parseGoJson', () => {
   it('reads what JSON.parse reads', () => {
@@ -191,5 +191,100 @@ describe('Go map order', () => {
     const text = '{"0":1,"1":1,"10":3,"11":3,"2":2}';
     expect(stringifyGoJson(parseGoJson(text))).toBe(text);
     expect(stringifyGoJson({ '2': 2, '10': 3, a: 1 })).toBe('{"10":3,"2":2,"a":1}');
+  });
+});
+
+// stringifyGoJson takes JSON.stringify's fast path when it can; stringifyByHand is the reference.
+describe('stringifyGoJson against stringifyByHand', () => {
+  function outcome(write: (value: unknown) => string, value: unknown): string {
+    try {
+      return write(value);
+    } catch (err) {
+      return `throws ${err instanceof Error ? err.message : String(err)}`;
+    }
+  }
+
+  let seed = 0x1b873593;
+  const random = (): number => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) / 2 ** 32;
+  };
+  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+  const LEAVES: unknown[] = [
+    0,
+    -0,
+    7,
+    -1.5,
+    1e21,
+    9007199254740993n,
+    -18446744073709551615n,
+    0n,
+    true,
+    false,
+    null,
+    '',
+    'a',
+    '<&>',
+    'x\u2028y\u2029',
+    'lone \ud800 high',
+    'lone \udc00 low',
+    'pair \ud83d\ude00',
+    '\u0001',
+    '\u00017',
+    'a\u00017',
+    '\\ud800 as text',
+    'tab\tnl\n\u0000\u001f\u007f',
+    'é✓',
+    '"quoted"',
+    'k8s-pod-network.0123456789012345678',
+  ];
+  const ODD: unknown[] = [undefined, NaN, Infinity, () => 1, Symbol('s'), new Date(0)];
+  const KEYS = ['a', 'b', '10', '2', '0', 'handle_id', '<k>', '\u00013', '\ud800', 'x'];
+  function value(depth: number, odd: boolean): unknown {
+    const kind = depth > 3 ? 'leaf' : pick(['leaf', 'leaf', 'array', 'object', 'object']);
+    if (kind === 'leaf') return odd && random() < 0.05 ? pick(ODD) : pick(LEAVES);
+    const count = Math.floor(random() * 4);
+    if (kind === 'array') return Array.from({ length: count }, () => value(depth + 1, odd));
+    const object: Record<string, unknown> = {};
+    for (let i = 0; i < count; i++) {
+      Object.defineProperty(object, pick(KEYS), {
+        value: value(depth + 1, odd),
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    }
+    return object;
+  }
+
+  it('agrees on 3,000 generated values of JSON data and 3,000 with odd values in them', () => {
+    let written = 0;
+    for (let i = 0; i < 3000; i++) {
+      for (const v of [value(0, false), value(0, true)]) {
+        const expected = outcome(stringifyByHand, v);
+        expect(outcome(stringifyGoJson, v)).toBe(expected);
+        if (!expected.startsWith('throws')) written++;
+      }
+    }
+    expect(written).toBeGreaterThan(3000);
+  });
+
+  it('writes a full block the same way', () => {
+    const text = JSON.stringify({
+      cidr: '10.1.224.192/26',
+      allocations: Array.from({ length: 64 }, (_, i) => i),
+      attributes: Array.from({ length: 64 }, (_, i) => ({
+        handle_id: `net.c${i}`,
+        secondary: { node: 'n', pod: `p${i}`, timestamp: '2026-11-21 12:00:11 +0000 UTC' },
+      })),
+      sequenceNumber: 'S',
+      sequenceNumberForAllocation: Object.fromEntries(
+        Array.from({ length: 64 }, (_, i) => [String(i), 'S']),
+      ),
+    }).replace(/"S"/g, '1795263088492000017');
+    const block = parseGoJson(text);
+    expect(stringifyGoJson(block)).toBe(stringifyByHand(block));
   });
 });

@@ -212,10 +212,7 @@ const GO_ESCAPES = /[<>&\u2028\u2029]/g;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
 
 function goString(value: string): string {
-  return JSON.stringify(value.replace(LONE_SURROGATE, '\ufffd')).replace(
-    GO_ESCAPES,
-    (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`,
-  );
+  return JSON.stringify(value.replace(LONE_SURROGATE, '\ufffd')).replace(GO_ESCAPES, goEscape);
 }
 
 /**
@@ -223,6 +220,74 @@ function goString(value: string): string {
  * left out (as JSON.stringify does), so codecs can express `omitempty` by leaving a field undefined.
  */
 export function stringifyGoJson(value: unknown): string {
+  return stringifyNatively(value) ?? stringifyByHand(value);
+}
+
+/** Stands for a piece written by hand (a bigint, a Go map): see stringifyNatively. */
+const PIECE = '\u0001';
+const PIECE_TEXT = /"\\u0001(\d+)"(?!:)/g;
+
+/**
+ * stringifyByHand's text from JSON.stringify, or undefined where they could differ (then
+ * stringifyByHand decides, and throws its own errors). What JSON.stringify cannot write as Go
+ * does is written by hand and spliced in: bigints, and Go maps (objects with an integer-like key,
+ * whose keys Go sorts as strings). Go's escapes of <, > and & and U+2028/9 can only be inside
+ * strings, so they are applied to the whole text. Undefined for what only the hand writer handles
+ * its way: a lone surrogate (Go writes U+FFFD), a string that starts like a piece, a value with
+ * toJSON, undefined in an array, functions, symbols and non-finite numbers (errors).
+ */
+function stringifyNatively(value: unknown): string | undefined {
+  const pieces: string[] = [];
+  const seen = { unsure: false };
+  // unknown: typed string, it is undefined for undefined (and functions) at the top.
+  let text: unknown;
+  try {
+    text = JSON.stringify(value, function (this: unknown, key: string, item: unknown): unknown {
+      if ((this as Record<string, unknown>)[key] !== item) seen.unsure = true;
+      switch (typeof item) {
+        case 'bigint':
+          pieces.push(item.toString());
+          return `${PIECE}${pieces.length - 1}`;
+        case 'string':
+          if (item.startsWith(PIECE)) seen.unsure = true;
+          return item;
+        case 'number':
+          if (!Number.isFinite(item)) seen.unsure = true;
+          return item;
+        case 'object':
+          if (
+            item !== null &&
+            !Array.isArray(item) &&
+            INTEGER_KEY.test(Object.keys(item)[0] ?? '')
+          ) {
+            pieces.push(stringifyByHand(item));
+            return `${PIECE}${pieces.length - 1}`;
+          }
+          return item;
+        case 'boolean':
+          return item;
+        default:
+          // undefined leaves an object property out, as by hand; anything else is not JSON.
+          if (item !== undefined || Array.isArray(this)) seen.unsure = true;
+          return item;
+      }
+    });
+  } catch {
+    return undefined;
+  }
+  if (seen.unsure || typeof text !== 'string' || text.includes('\\ud')) return undefined;
+  return text
+    .replace(PIECE_TEXT, (_, index: string) => pieces[Number(index)] ?? '')
+    .replace(GO_ESCAPES, goEscape);
+}
+
+/** Go's \u escape of one character. */
+function goEscape(char: string): string {
+  return `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`;
+}
+
+/** The reference writer, value by value: what stringifyGoJson returns, and its errors. */
+export function stringifyByHand(value: unknown): string {
   switch (typeof value) {
     case 'string':
       return goString(value);
@@ -235,10 +300,10 @@ export function stringifyGoJson(value: unknown): string {
       return value ? 'true' : 'false';
     case 'object': {
       if (value === null) return 'null';
-      if (Array.isArray(value)) return `[${value.map((item) => stringifyGoJson(item)).join(',')}]`;
+      if (Array.isArray(value)) return `[${value.map((item) => stringifyByHand(item)).join(',')}]`;
       const parts: string[] = [];
       for (const [key, item] of goOrder(Object.entries(value))) {
-        if (item !== undefined) parts.push(`${goString(key)}:${stringifyGoJson(item)}`);
+        if (item !== undefined) parts.push(`${goString(key)}:${stringifyByHand(item)}`);
       }
       return `{${parts.join(',')}}`;
     }
