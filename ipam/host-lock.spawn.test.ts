@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { connect, createServer, type Socket } from 'node:net';
 import { getPriority } from 'node:os';
 import { describe, expect, it } from 'vitest';
 import { RAISED_BY } from '../lib/thread-priority';
@@ -25,6 +26,53 @@ describe('acquireHostLock', () => {
     expect(getPriority()).toBe(raised);
     await lock.release();
     expect(getPriority()).toBe(before);
+  });
+
+  it('reads a wake-up that comes in the same chunk as the answer to its registration', async () => {
+    // A holder that answers and releases at once: both lines reach the waiter in one chunk.
+    const holder = createServer((socket) => {
+      socket.once('data', () => {
+        holder.close();
+        socket.end(`""\n${JSON.stringify(['go', '', ['10.1.0.0/26']])}\n`);
+      });
+    });
+    await new Promise<void>((resolve) => holder.listen(`\0calico-ipam-lock:${lockPath}`, resolve));
+    const lock = await acquireHostLock(lockPath, { waitMs: 2000 });
+    try {
+      expect(lock.held).toBe(true);
+      expect(lock.waited).toBe(true);
+      // Taken from the wake-up, not as a fresh holder after a queue it took for broken.
+      expect(lock.handedOver).toEqual(['10.1.0.0/26']);
+    } finally {
+      await lock.release();
+    }
+  });
+
+  it("puts a waiter that brings the queue's tail along right behind the holder", async () => {
+    const lock = await acquireHostLock(lockPath, { waitMs: 1000 });
+    const sockets: Socket[] = [];
+    /** Registers `[node, tail]` as a waiter would, and returns whom the holder says to wait on. */
+    const register = (node: string, tail: string): Promise<unknown> =>
+      new Promise((resolve, reject) => {
+        const socket = connect(`\0calico-ipam-lock:${lockPath}`);
+        sockets.push(socket);
+        socket.once('error', reject);
+        socket.once('data', (chunk: Buffer) => {
+          resolve(JSON.parse(chunk.toString().split('\n')[0] ?? ''));
+        });
+        socket.write(`${JSON.stringify([node, tail])}\n`);
+      });
+    try {
+      expect(await register('waiter-x', '')).toBe('');
+      // A waiter that lost the name comes back with the queue behind it, ending at waiter-x:
+      // waiting on waiter-x, it would wait on its own followers.
+      expect(await register('waiter-r', 'waiter-x')).toBe('');
+      // The queue still ends at waiter-x.
+      expect(await register('waiter-n', '')).toBe('waiter-x');
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await lock.release();
+    }
   });
 
   it('lets one holder in at a time and the next one in after release', async () => {

@@ -234,7 +234,12 @@ function holding(options: {
         return;
       }
       const [newcomer, itsTail] = registration;
-      const predecessor = tail === newcomer ? undefined : tail;
+      // No predecessor but this holder for the queue's tail itself, nor for a waiter that brings
+      // the queue's tail along (it lost the name to this holder, and the queue ends behind it):
+      // told to wait on that tail, it would wait on its own followers, and the queue would stall
+      // in a cycle until every wait in it ran out.
+      const predecessor =
+        tail === newcomer || (itsTail !== '' && tail === itsTail) ? undefined : tail;
       socket.write(`${JSON.stringify(predecessor ?? '')}\n`);
       // No queue before it: the newcomer waits on this very connection.
       if (predecessor === undefined) node.follow(socket);
@@ -398,26 +403,52 @@ function parseRegistration(line: string | undefined): [string, string] | undefin
     : undefined;
 }
 
-/** Calls `done` once with the first line from `socket`, or undefined if it closes first. */
+/** What came after a line that readLine returned, for the next readLine of the same socket. */
+const unread = new WeakMap<Socket, string>();
+
+/**
+ * Calls `done` once with the next line from `socket`, or undefined if it closes first. Text after
+ * the line is kept for the next call: a holder that answers a registration and releases at once
+ * sends the answer and the wake-up in one chunk, and losing the second line would break the
+ * queue (its waiter would go on as if its predecessor had died, with a stale view of the queue).
+ */
 function readLine(socket: Socket, done: (line: string | undefined) => void): void {
-  let text = '';
+  let text = unread.get(socket) ?? '';
+  unread.delete(socket);
   let finished = false;
   const finish = (line: string | undefined): void => {
     if (finished) return;
     finished = true;
     socket.off('data', onData);
+    socket.off('close', onClose);
     done(line);
+  };
+  /** Finishes when `text` holds a line (or too much text for one); false to go on reading. */
+  const take = (): boolean => {
+    const end = text.indexOf('\n');
+    if (end >= 0) {
+      const rest = text.slice(end + 1);
+      if (rest !== '') unread.set(socket, rest);
+      finish(text.slice(0, end));
+    } else if (text.length > 4096) {
+      finish(undefined);
+    }
+    return finished;
   };
   const onData = (chunk: Buffer): void => {
     text += chunk.toString('utf8');
-    const end = text.indexOf('\n');
-    if (end >= 0) finish(text.slice(0, end));
-    else if (text.length > 4096) finish(undefined);
+    take();
   };
-  socket.on('data', onData);
-  socket.once('close', () => {
+  const onClose = (): void => {
     finish(undefined);
-  });
+  };
+  if (take()) return;
+  if (socket.destroyed) {
+    finish(undefined);
+    return;
+  }
+  socket.on('data', onData);
+  socket.once('close', onClose);
 }
 
 /** Resolves when `socket` closes, or after `ms`. */
