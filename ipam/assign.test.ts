@@ -1,26 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { assignAddresses } from './assign';
-import { assignFromBlock, checkBlock } from './core';
-import { MemoryBlockStore } from './memory-block-store';
+import { assignFromBlock } from './core';
 import { releaseHandles } from './release';
+import { expectConsistent } from './testing/consistency';
 import { pool, request, store } from './testing/memory-fixtures';
-
-function expectConsistent(s: MemoryBlockStore): void {
-  for (const block of s.allBlocks()) expect(checkBlock(block)).toEqual([]);
-  // Handle counts equal the addresses their blocks hold for them.
-  const counted = new Map<string, number>();
-  for (const block of s.allBlocks()) {
-    block.allocations.forEach((a) => {
-      if (a === null) return;
-      const id = block.attributes[a]?.handle_id ?? 'none';
-      counted.set(id, (counted.get(id) ?? 0) + 1);
-    });
-  }
-  const handles = new Map(
-    [...s.allHandles()].map(([id, h]) => [id, Object.values(h.block).reduce((x, y) => x + y, 0)]),
-  );
-  expect(handles).toEqual(counted);
-}
 
 describe('assignAddresses: affine blocks and claims', () => {
   it('claims a /26 for the first ADD, fills it with 64, then claims a second block', async () => {

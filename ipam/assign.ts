@@ -1,8 +1,9 @@
 import { CniError, ErrorCode } from '../lib/cni/errors';
 import { CAS_CONFLICT, withCasRetry } from '../lib/datastore/cas-retry';
 import { Attempt } from './attempt';
-import type { BlockStore, SideHooks } from './block-store';
+import type { BlockStore, HostView, SideHooks } from './block-store';
 import { findRoom } from './find-room';
+import { stateAfterCommit, type HandedState } from './handed-state';
 import {
   AddressInUseError,
   AddressReservedError,
@@ -48,6 +49,11 @@ export interface AssignRequest {
   side?: SideHooks;
   /** Block CIDRs to read with the first read of each attempt (see SideHooks.blockHints). */
   blockHints?: () => readonly string[];
+  /**
+   * The first attempt's view, read already (while waiting for the host lock, see handed-state.ts);
+   * later attempts read for themselves.
+   */
+  firstView?: HostView;
 }
 
 /** The addresses held by the handle, in CIDR form, and whether they were there already. */
@@ -59,6 +65,8 @@ export interface AssignOutcome {
   requests: number;
   /** This node's blocks as the attempt that succeeded saw them, a claimed one included. */
   blocks: string[];
+  /** The node's keys as the commit left them, for the next holder of the host lock. */
+  state?: HandedState;
 }
 
 /**
@@ -68,24 +76,28 @@ export interface AssignOutcome {
  */
 export function assignAddresses(store: BlockStore, request: AssignRequest): Promise<AssignOutcome> {
   const unsure = new UnsureCommits();
-  return withCasRetry(() => attemptAssign(store, { request, unsure }), {
+  const first = { view: request.firstView };
+  return withCasRetry(() => attemptAssign(store, { request, unsure, first }), {
     what: `assign for handle ${request.handleId}`,
   });
 }
 
 async function attemptAssign(
   store: BlockStore,
-  options: { request: AssignRequest; unsure: UnsureCommits },
+  options: { request: AssignRequest; unsure: UnsureCommits; first: { view: HostView | undefined } },
 ): Promise<AssignOutcome | typeof CAS_CONFLICT> {
-  const { request, unsure } = options;
+  const { request, unsure, first } = options;
   const { side } = request;
-  const view = await unsure.read(() =>
-    store.readHost(request.node, {
-      handleIds: [request.handleId],
-      ...(side === undefined ? {} : { side: side.reads }),
-      ...(request.blockHints === undefined ? {} : { blocks: request.blockHints() }),
-    }),
-  );
+  const view =
+    first.view ??
+    (await unsure.read(() =>
+      store.readHost(request.node, {
+        handleIds: [request.handleId],
+        ...(side === undefined ? {} : { side: side.reads }),
+        ...(request.blockHints === undefined ? {} : { blocks: request.blockHints() }),
+      }),
+    ));
+  first.view = undefined;
   side?.admit?.(view.side);
   const attempt = new Attempt(store, view);
   attempt.requests++;
@@ -129,7 +141,14 @@ async function attemptAssign(
   });
   const all = () => attempt.commitWithSide(side, { addresses, alone: false });
   if ((await unsure.commit(all)) === CAS_CONFLICT) return CAS_CONFLICT;
-  return { addresses, existing: false, requests: attempt.requests, blocks: nodeBlocks(attempt) };
+  const state = unsure.unknown ? undefined : stateAfterCommit(attempt, request.node);
+  return {
+    addresses,
+    existing: false,
+    requests: attempt.requests,
+    blocks: nodeBlocks(attempt),
+    ...(state === undefined ? {} : { state }),
+  };
 }
 
 /** The node's affine blocks as read, and any the attempt claimed. */

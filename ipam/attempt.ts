@@ -87,10 +87,28 @@ export class Attempt {
     return [...blocks, ...this.extra];
   }
 
-  /** Commits everything in one compare-and-swap transaction. */
+  /** Every block this attempt read or wrote, as its commit left them (absent ones left out). */
+  blocksAfterCommit(): Map<string, Versioned<BlockState>> {
+    const out = new Map<string, Versioned<BlockState>>();
+    const revision = this.committedAt;
+    if (revision === undefined) return out;
+    for (const [cidr, read] of this.read) {
+      if (read !== null && !this.changed.has(cidr)) out.set(cidr, read);
+    }
+    for (const [cidr, value] of this.changed) {
+      if (value !== null) out.set(cidr, { value, revision });
+    }
+    return out;
+  }
+
+  /** The store revision of this attempt's commit, once it succeeded. */
+  committedAt: number | undefined;
+
+  /** Commits everything in one compare-and-swap transaction; false when a compare lost. */
   async commit(): Promise<boolean> {
     this.requests++;
-    return this.store.commit(this.writes());
+    this.committedAt = await this.store.commit(this.writes());
+    return this.committedAt !== undefined;
   }
 
   /**

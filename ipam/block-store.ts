@@ -150,6 +150,9 @@ export interface BlockStore {
   readBlocks(cidrs: readonly string[]): Promise<ReadonlyMap<string, Versioned<BlockState>>>;
   /** Every block of one family: only for exhaustion, borrowing and GC, never the common path. */
   listBlocks(family: 4 | 6): Promise<readonly Versioned<BlockState>[]>;
-  /** Applies every write iff every `expect` still holds; false when any compare lost. */
-  commit(writes: readonly StoreWrite[]): Promise<boolean>;
+  /**
+   * Applies every write iff every `expect` still holds: the store revision the writes now have, or
+   * undefined when any compare lost.
+   */
+  commit(writes: readonly StoreWrite[]): Promise<number | undefined>;
 }

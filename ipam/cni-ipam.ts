@@ -8,10 +8,16 @@ import { DatastoreError, datastoreErrorToCni } from '../lib/datastore/errors';
 import type { Kv } from '../lib/datastore/kv';
 import { openKv } from '../lib/datastore/open-kv';
 import { assignAddresses } from './assign';
-import type { BlockStore, SideHooks } from './block-store';
+import type { BlockStore, HostView, SideHooks } from './block-store';
 import { cniHandleId, DEFAULT_IFNAME, parseNetwork } from './core';
 import { EtcdBlockStore } from './etcd-block-store';
 import { firstReadBlocks } from './block-hints';
+import {
+  decodeHandedState,
+  encodeHandedState,
+  withHandedState,
+  type HandedState,
+} from './handed-state';
 import { acquireHostLock, hostLockBusy, type HostLock } from './host-lock';
 import { collectGarbage, requireAllocation, requireCapacity } from './inspect';
 import {
@@ -33,8 +39,14 @@ interface Session {
   ipam: IpamNetConf;
   /** Block CIDRs the lock's previous holder read (a burst: most likely ours too). */
   handedOver: readonly string[];
-  /** Block CIDRs to hand to the lock's next holder on release. */
-  handOver: (cidrs: readonly string[]) => void;
+  /** Block CIDRs, and the node's keys as this session's commit left them, for the next holder. */
+  handOver: (cidrs: readonly string[], state?: HandedState) => void;
+  /** The view read early (see `viewAhead`), when it may serve: with `handedState` if it waited. */
+  viewAhead?: HostView;
+  /** Another invocation held the lock first. */
+  waited: boolean;
+  /** The node's keys as the previous holder's commit left them, when it handed them over. */
+  handedState?: HandedState;
 }
 
 type Common = Pick<CmdArgs, 'netConf' | 'env'>;
@@ -69,6 +81,8 @@ async function session<T, A = never>(
     lock: boolean;
     lockAfter?: Promise<unknown>;
     readAhead?: (store: BlockStore) => Promise<A>;
+    /** ADD: the host view, read on a client of its own while the lock is taken (see early). */
+    viewAhead?: (store: BlockStore, node: string) => Promise<HostView>;
   },
   work: (s: Session & { ahead?: A }) => Promise<T>,
 ): Promise<T> {
@@ -83,6 +97,16 @@ async function session<T, A = never>(
     options.readAhead === undefined || options.lockAfter === undefined
       ? undefined
       : readWhileWaiting(args, { ipam, readAhead: options.readAhead });
+  const view = options.viewAhead;
+  // On a client of its own even when the caller lends one: a lent client's time budget starts at
+  // its first call, which must come after the lock.
+  const early =
+    view === undefined
+      ? undefined
+      : readEarly(
+          'lent' in client ? etcdSettings(args.netConf.raw, args.env) : client.settings,
+          (store) => view(store, node),
+        );
   await options.lockAfter?.catch(() => undefined);
   let lock: HostLock | undefined;
   try {
@@ -91,30 +115,46 @@ async function session<T, A = never>(
       : undefined;
   } catch (err) {
     ahead?.discard();
+    early?.discard();
     throw err;
   }
   // Another invocation ran first: what was read ahead is likely stale, so it is read again.
   if (lock?.waited === true) ahead?.discard();
+  const waited = lock?.waited === true;
+  const handedState = waited ? decodeHandedState(lock?.handedState, node) : undefined;
+  // The early view serves as it is without a wait, and with the predecessor's keys after one;
+  // after a wait with nothing handed over it is stale, and read again.
+  if (waited && handedState === undefined) early?.discard();
   const kv = 'lent' in client ? client.lent : openKv(client.settings);
   let reader: Kv | undefined;
   let handOver: readonly string[] = [];
+  let stateText: string | undefined;
   try {
+    const read = await early?.result;
+    // Without a wait the session goes on on the early client (its connection is open); after
+    // one, on a client whose time budget starts now.
+    if (waited) read?.kv.close();
     const taken = lock?.waited === true ? undefined : await ahead?.result;
-    reader = taken?.kv;
+    reader = taken?.kv ?? (waited ? undefined : read?.kv);
     // etcd failed the reads ahead (they had the whole budget): that is this session's answer,
     // not a reason to spend a second budget on the same reads.
     if (taken?.error !== undefined) throw taken.error;
     // Reads ahead that are used go on on their client: its connection is open already, and no
     // lock wait came after its clock started.
     return await work({
-      store: new EtcdBlockStore(taken?.kv ?? kv),
+      store: new EtcdBlockStore(reader ?? kv),
       node,
       ipam,
       // Only block CIDRs: they become etcd keys of the successor's first read.
       handedOver: (lock?.handedOver ?? []).filter(isBlockCidr),
-      handOver: (cidrs) => {
+      handOver: (cidrs, state) => {
         handOver = cidrs;
+        // Encoded with the lock still held: the successor needs it before anything else.
+        stateText = state === undefined ? undefined : encodeHandedState(state);
       },
+      waited,
+      ...(read === undefined ? {} : { viewAhead: read.view }),
+      ...(handedState === undefined ? {} : { handedState }),
       ...(taken?.value === undefined ? {} : { ahead: taken.value }),
     });
   } catch (err) {
@@ -123,8 +163,37 @@ async function session<T, A = never>(
   } finally {
     if (!('lent' in client)) kv.close();
     reader?.close();
-    await lock?.release(handOver);
+    await lock?.release(handOver, stateText);
   }
+}
+
+/**
+ * ADD reads its host view on a client of its own as soon as it starts, while the host lock is
+ * taken: alone on the node, that read is the one it would make with the lock held; in a burst it
+ * is made while waiting, and joined on its turn with the keys the predecessor hands over
+ * (handed-state.ts), so that its turn holds only the commit. A failed early read is no answer:
+ * the session reads again.
+ */
+function readEarly(
+  settings: ReturnType<typeof etcdSettings>,
+  read: (store: BlockStore) => Promise<HostView>,
+): { result: Promise<{ kv: Kv; view: HostView } | undefined>; discard: () => void } {
+  const kv = openKv(settings);
+  let discarded = false;
+  const result = read(new EtcdBlockStore(kv)).then(
+    (view) => (discarded ? undefined : { kv, view }),
+    () => {
+      kv.close();
+      return undefined;
+    },
+  );
+  return {
+    result,
+    discard: () => {
+      discarded = true;
+      kv.close();
+    },
+  };
 }
 
 /** What reading ahead came to: the value read on its open client, or the datastore's failure. */
@@ -196,8 +265,26 @@ export function assignForAttachment(
   args: CmdArgs,
   options: SideOptions = {},
 ): Promise<{ result: Result; existing: boolean }> {
-  return session(args, { ...options, lock: true }, async (s) => {
+  const handleId = handleIdOf(args);
+  const sideReads = options.side?.reads ?? [];
+  const viewAhead = (store: BlockStore, node: string): Promise<HostView> =>
+    store.readHost(node, {
+      handleIds: [handleId],
+      side: sideReads,
+      blocks: firstReadBlocks([], options.side?.blockHints),
+    });
+  return session(args, { ...options, lock: true, viewAhead }, async (s) => {
     const { store, node, ipam } = s;
+    const firstView =
+      s.viewAhead === undefined || !s.waited
+        ? s.viewAhead
+        : s.handedState === undefined
+          ? undefined
+          : withHandedState(
+              s.viewAhead,
+              s.handedState,
+              sideReads.map((r) => r.key),
+            );
     if (!ipam.assignIpv4 && !ipam.assignIpv6 && args.args.ip === undefined) {
       throw new CniError(
         ErrorCode.invalidNetworkConfig,
@@ -206,7 +293,7 @@ export function assignForAttachment(
     }
     const outcome = await assignAddresses(store, {
       node,
-      handleId: handleIdOf(args),
+      handleId,
       ipv4: ipam.assignIpv4,
       ipv6: ipam.assignIpv6,
       ipv4Pools: ipam.ipv4Pools,
@@ -217,8 +304,9 @@ export function assignForAttachment(
       ...sideOf(options),
       blockHints: () => firstReadBlocks(s.handedOver, options.side?.blockHints),
       now: nowNanos,
+      ...(firstView === undefined ? {} : { firstView }),
     });
-    s.handOver(outcome.blocks);
+    s.handOver(outcome.blocks, outcome.state);
     const ips = outcome.addresses.map((address) => ({ address }));
     return { result: { interfaces: [], ips, routes: [], dns: {} }, existing: outcome.existing };
   });

@@ -127,7 +127,7 @@ export class EtcdBlockStore implements BlockStore {
     return kvs.map(versionedBlock);
   }
 
-  async commit(writes: readonly StoreWrite[]): Promise<boolean> {
+  async commit(writes: readonly StoreWrite[]): Promise<number | undefined> {
     const compare: Compare[] = [];
     const success: Op[] = [];
     for (const write of writes) {
@@ -136,7 +136,7 @@ export class EtcdBlockStore implements BlockStore {
       success.push(value === null ? { op: 'delete', key } : { op: 'put', key, value });
     }
     const result = await this.kv.txn({ compare, success, failure: [] });
-    return result.succeeded;
+    return result.succeeded ? result.revision : undefined;
   }
 
   // One read-only txn: the ranges of `ops`, answered at one revision.

@@ -75,6 +75,42 @@ describe('acquireHostLock', () => {
     }
   });
 
+  it('hands a large state to its successor intact, characters split across chunks included', async () => {
+    const first = await acquireHostLock(lockPath, { waitMs: 1000 });
+    const second = acquireHostLock(lockPath, { waitMs: 5000 });
+    await new Promise((r) => setTimeout(r, 100));
+    // ~600 KB of two- and three-byte characters: many socket chunks, some cut mid-character.
+    const state = `${'é✓'.repeat(120_000)}end`;
+    await first.release(['10.1.0.0/26'], state);
+    const lock = await second;
+    try {
+      expect(lock.handedOver).toEqual(['10.1.0.0/26']);
+      expect(lock.handedState === state).toBe(true);
+    } finally {
+      await lock.release();
+    }
+    // A holder that took the lock free has nothing handed over.
+    const alone = await acquireHostLock(lockPath, { waitMs: 1000 });
+    expect(alone.handedState).toBeUndefined();
+    await alone.release();
+  });
+
+  it('hands no state over 1 MiB, and the blocks all the same', async () => {
+    const first = await acquireHostLock(lockPath, { waitMs: 1000 });
+    const second = acquireHostLock(lockPath, { waitMs: 5000 });
+    await new Promise((r) => setTimeout(r, 100));
+    await first.release(['10.1.0.0/26'], 'x'.repeat((1 << 20) + 1));
+    const lock = await second;
+    try {
+      expect(lock.handedOver).toEqual(['10.1.0.0/26']);
+      expect(lock.handedState).toBeUndefined();
+    } finally {
+      await lock.release();
+    }
+    // Once the handover is over, the lock is free to take without a wait.
+    await (await acquireHostLock(lockPath, { waitMs: 1000 })).release();
+  });
+
   it('lets one holder in at a time and the next one in after release', async () => {
     const first = await acquireHostLock(lockPath, { waitMs: 1000 });
     expect(first.held).toBe(true);

@@ -9,16 +9,24 @@ export interface HostLock {
   readonly waited: boolean;
   /** What the predecessor handed over on release (see release); empty when there was none. */
   readonly handedOver: readonly string[];
+  /** The text the predecessor handed over with them, if any (see release). */
+  readonly handedState?: string;
   /**
    * Lets go, waking the successor and handing it `handOver` (IPAM: the blocks it just read, which
-   * the successor's first read can then include). At most MAX_HAND_OVER short strings go.
+   * the successor's first read can then include) and `state` (IPAM: the node's keys as its commit
+   * left them, see handed-state.ts). At most MAX_HAND_OVER short strings go, and a state of at
+   * most MAX_STATE_LENGTH characters.
    */
-  release: (handOver?: readonly string[]) => Promise<void>;
+  release: (handOver?: readonly string[], state?: string) => Promise<void>;
 }
 
 /** What a release may hand over: a few block CIDRs (a host owns 20 blocks by default). */
 const MAX_HAND_OVER = 20;
 const MAX_HAND_OVER_LENGTH = 64;
+/** 20 full /26 blocks take ~320 KB of Calico's JSON. */
+const MAX_STATE_LENGTH = 1 << 20;
+/** A registration, or a wake-up without a state, is one short line. */
+const MAX_LINE = 4096;
 
 /**
  * Serialises this host's IPAM invocations, as Calico's flock on `ipam_lock_file` does, with a
@@ -57,7 +65,14 @@ export async function acquireHostLock(
     if (handover === undefined) attempts++;
     const server = handover === undefined ? await tryListen(name) : undefined;
     if (server !== undefined) {
-      return holding({ server, node, tail: chainTail, waited, handedOver: [] });
+      return holding({
+        server,
+        node,
+        tail: chainTail,
+        waited,
+        handedOver: [],
+        handedState: undefined,
+      });
     }
     waited = true;
     const left = deadline - Date.now();
@@ -89,7 +104,14 @@ export async function acquireHostLock(
     const taken = await tryListen(name);
     turn.predecessor.destroy();
     if (taken !== undefined) {
-      return holding({ server: taken, node, tail: turn.tail, waited, handedOver: turn.handedOver });
+      return holding({
+        server: taken,
+        node,
+        tail: turn.tail,
+        waited,
+        handedOver: turn.handedOver,
+        handedState: turn.handedState,
+      });
     }
     chainTail = turn.tail;
   }
@@ -130,7 +152,13 @@ const HANDOVER_MS = 500;
 
 /** What waiting in the queue came to. */
 type Turn =
-  | { kind: 'go'; tail: string | undefined; predecessor: Socket; handedOver: string[] }
+  | {
+      kind: 'go';
+      tail: string | undefined;
+      predecessor: Socket;
+      handedOver: string[];
+      handedState: string | undefined;
+    }
   | { kind: 'retry' }
   | { kind: 'broken' }
   | { kind: 'timeout' };
@@ -217,8 +245,9 @@ function holding(options: {
   tail: string | undefined;
   waited: boolean;
   handedOver: readonly string[];
+  handedState: string | undefined;
 }): HostLock {
-  const { server, node, waited, handedOver } = options;
+  const { server, node, waited, handedOver, handedState } = options;
   let tail = options.tail === node.name ? undefined : options.tail;
   const pending = new Set<Socket>();
   // The registrar: each newcomer sends `["<its node>", "<last waiter behind it, or empty>"]`
@@ -254,7 +283,8 @@ function holding(options: {
     held: true,
     waited,
     handedOver,
-    release: async (handOver = []) => {
+    ...(handedState === undefined ? {} : { handedState }),
+    release: async (handOver = [], state) => {
       if (released) return;
       released = true;
       lowerPriority();
@@ -268,7 +298,9 @@ function holding(options: {
       server?.close();
       // Newcomers that have not been told their place try again on their own.
       for (const socket of pending) socket.destroy();
-      node.close(`${JSON.stringify(['go', tail ?? '', handedOverOf(handOver)])}\n`);
+      const go = ['go', tail ?? '', handedOverOf(handOver)];
+      if (state !== undefined && state.length <= MAX_STATE_LENGTH) go.push(state);
+      node.close(`${JSON.stringify(go)}\n`);
       if (handover === undefined) return;
       // The successor closes its connection once it holds the name (or dies); the handover
       // lock goes then, or after HANDOVER_MS. Our process stays until then, the caller does not.
@@ -348,8 +380,8 @@ async function holdName(name: string): Promise<{ close: () => void } | undefined
 }
 
 /**
- * Sleeps on the predecessor's connection until it says `["go", "<tail>", [handed over]]` (an
- * older plugin sends no third element) or goes away.
+ * Sleeps on the predecessor's connection until it says `["go", "<tail>", [handed over], state]`
+ * (an older plugin sends neither of the last two) or goes away.
  */
 function waitForGo(socket: Socket, ms: number): Promise<Turn> {
   return new Promise((resolve) => {
@@ -358,21 +390,26 @@ function waitForGo(socket: Socket, ms: number): Promise<Turn> {
       resolve({ kind: 'timeout' });
     }, ms);
     socket.on('error', () => undefined);
-    readLine(socket, (line) => {
-      clearTimeout(timer);
-      const go = parseJson(line);
-      if (!Array.isArray(go) || go[0] !== 'go' || typeof go[1] !== 'string') {
-        socket.destroy();
-        resolve({ kind: 'broken' });
-      } else {
-        resolve({
-          kind: 'go',
-          tail: go[1] === '' ? undefined : go[1],
-          predecessor: socket,
-          handedOver: handedOverOf(go[2]),
-        });
-      }
-    });
+    readLine(
+      socket,
+      (line) => {
+        clearTimeout(timer);
+        const go = parseJson(line);
+        if (!Array.isArray(go) || go[0] !== 'go' || typeof go[1] !== 'string') {
+          socket.destroy();
+          resolve({ kind: 'broken' });
+        } else {
+          resolve({
+            kind: 'go',
+            tail: go[1] === '' ? undefined : go[1],
+            predecessor: socket,
+            handedOver: handedOverOf(go[2]),
+            handedState: typeof go[3] === 'string' ? go[3] : undefined,
+          });
+        }
+      },
+      MAX_STATE_LENGTH + MAX_LINE,
+    );
   });
 }
 
@@ -404,16 +441,21 @@ function parseRegistration(line: string | undefined): [string, string] | undefin
 }
 
 /** What came after a line that readLine returned, for the next readLine of the same socket. */
-const unread = new WeakMap<Socket, string>();
+const unread = new WeakMap<Socket, Buffer>();
 
 /**
- * Calls `done` once with the next line from `socket`, or undefined if it closes first. Text after
- * the line is kept for the next call: a holder that answers a registration and releases at once
+ * Calls `done` once with the next line from `socket`, or undefined if it closes first. Bytes after
+ * the line are kept for the next call: a holder that answers a registration and releases at once
  * sends the answer and the wake-up in one chunk, and losing the second line would break the
  * queue (its waiter would go on as if its predecessor had died, with a stale view of the queue).
+ * Lines are cut as bytes and decoded whole, so a character split across chunks arrives intact.
  */
-function readLine(socket: Socket, done: (line: string | undefined) => void): void {
-  let text = unread.get(socket) ?? '';
+function readLine(
+  socket: Socket,
+  done: (line: string | undefined) => void,
+  maxLength = MAX_LINE,
+): void {
+  let bytes = unread.get(socket) ?? Buffer.alloc(0);
   unread.delete(socket);
   let finished = false;
   const finish = (line: string | undefined): void => {
@@ -423,20 +465,19 @@ function readLine(socket: Socket, done: (line: string | undefined) => void): voi
     socket.off('close', onClose);
     done(line);
   };
-  /** Finishes when `text` holds a line (or too much text for one); false to go on reading. */
+  /** Finishes when `bytes` hold a line (or too much for one); false to go on reading. */
   const take = (): boolean => {
-    const end = text.indexOf('\n');
+    const end = bytes.indexOf(0x0a);
     if (end >= 0) {
-      const rest = text.slice(end + 1);
-      if (rest !== '') unread.set(socket, rest);
-      finish(text.slice(0, end));
-    } else if (text.length > 4096) {
+      if (end + 1 < bytes.length) unread.set(socket, bytes.subarray(end + 1));
+      finish(bytes.toString('utf8', 0, end));
+    } else if (bytes.length > maxLength) {
       finish(undefined);
     }
     return finished;
   };
   const onData = (chunk: Buffer): void => {
-    text += chunk.toString('utf8');
+    bytes = bytes.length === 0 ? chunk : Buffer.concat([bytes, chunk]);
     take();
   };
   const onClose = (): void => {

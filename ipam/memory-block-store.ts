@@ -129,13 +129,13 @@ export class MemoryBlockStore implements BlockStore {
     );
   }
 
-  commit(writes: readonly StoreWrite[]): Promise<boolean> {
+  commit(writes: readonly StoreWrite[]): Promise<number | undefined> {
     this.requests++;
     this.beforeCommit?.();
-    if (!writes.every((w) => this.revisionOf(w) === w.expect)) return Promise.resolve(false);
+    if (!writes.every((w) => this.revisionOf(w) === w.expect)) return Promise.resolve(undefined);
     const revision = ++this.revision;
     for (const w of writes) this.apply(w, revision);
-    return Promise.resolve(true);
+    return Promise.resolve(revision);
   }
 
   private revisionOf(w: StoreWrite): number {

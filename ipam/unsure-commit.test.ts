@@ -15,7 +15,7 @@ type Fault = 'applied' | 'lost';
 function breakCommits(s: MemoryBlockStore, faults: Fault[]): { commits: number } {
   const seen = { commits: 0 };
   const commit = s.commit.bind(s);
-  s.commit = async (writes: readonly StoreWrite[]): Promise<boolean> => {
+  s.commit = async (writes: readonly StoreWrite[]): Promise<number | undefined> => {
     seen.commits++;
     const fault = faults.shift();
     if (fault === 'lost') throw unavailable(['http://127.0.0.1:1'], 'connection reset');

@@ -63,7 +63,7 @@ export function ipamClient(
           const writes = side.writes?.(values, addresses) ?? [];
           if (writes.length === 0) return undefined;
           const done = await store.commit(writes.map((w) => ({ kind: 'side' as const, ...w })));
-          return done ? undefined : CAS_CONFLICT;
+          return done === undefined ? CAS_CONFLICT : undefined;
         },
         { what: `endpoint write for ${args.containerId}` },
       );

@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { assignAddresses } from './assign';
+import { assignFromBlock } from './core';
+import {
+  decodeHandedState,
+  encodeHandedState,
+  withHandedState,
+  type HandedState,
+} from './handed-state';
+import { pool, request, store } from './testing/memory-fixtures';
+import { expectConsistent } from './testing/consistency';
+
+// A burst's successor reads its own keys while it waits and takes the node's blocks from its
+// predecessor: one request under the lock (the commit). The state is a hint: a stale one costs a
+// lost compare and a fresh read, never a duplicate.
+
+/** What a waiter read before its turn: the host view without blocks (nothing to hint yet). */
+function readEarly(s: ReturnType<typeof store>, handleId: string) {
+  return s.readHost('node-a', { handleIds: [handleId] });
+}
+
+/** The state as it travels: through its text, as the lock's wake-up carries it. */
+function handed(state: HandedState | undefined): HandedState {
+  const decoded = decodeHandedState(encodeHandedState(state as HandedState), 'node-a');
+  if (decoded === undefined) throw new Error('state did not survive its text');
+  return decoded;
+}
+
+describe('a successor with the handed state', () => {
+  it('commits with one request under the lock and takes the next address', async () => {
+    const s = store([pool('pool1', '10.1.0.0/16')]);
+    // Both waiters read before the first holder committed: neither saw a block.
+    const early = await readEarly(s, 'net.c1');
+    const first = await assignAddresses(s, request('net.c0'));
+    expect(first.state).toBeDefined();
+    s.requests = 0;
+    const firstView = withHandedState(early, handed(first.state), []);
+    const second = await assignAddresses(s, request('net.c1', { firstView }));
+    expect(s.requests).toBe(1);
+    expect(second.addresses).not.toEqual(first.addresses);
+    expect(s.allBlocks()).toHaveLength(1);
+    expectConsistent(s);
+  });
+
+  it('hands on what it was handed: a chain of ten, one request each, ten addresses', async () => {
+    const s = store([pool('pool1', '10.1.0.0/16')]);
+    const earlies = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => readEarly(s, `net.c${i + 1}`)),
+    );
+    let previous = await assignAddresses(s, request('net.c0'));
+    const addresses = new Set(previous.addresses);
+    for (const [i, early] of earlies.entries()) {
+      s.requests = 0;
+      const firstView = withHandedState(early, handed(previous.state), []);
+      previous = await assignAddresses(s, request(`net.c${i + 1}`, { firstView }));
+      expect(s.requests).toBe(1);
+      for (const a of previous.addresses) addresses.add(a);
+    }
+    expect(addresses.size).toBe(11);
+    expectConsistent(s);
+  });
+
+  it('loses the compare on a stale state and reads again: no duplicate', async () => {
+    const s = store([pool('pool1', '10.1.0.0/16')]);
+    const early = await readEarly(s, 'net.c1');
+    const first = await assignAddresses(s, request('net.c0'));
+    // Another writer (a DEL, an operator) takes an address of the block after the handover.
+    const [cidr] = s.affinitiesOf('node-a');
+    const block = s.allBlocks().find((b) => b.cidr === cidr);
+    if (block === undefined || cidr === undefined) throw new Error('no block');
+    const rival = assignFromBlock(block, { count: 1, handleId: 'n.rival' });
+    await s.commit([
+      { kind: 'block', cidr, expect: s.revisionOfBlock(cidr), value: rival.block },
+      { kind: 'handle', id: 'n.rival', expect: 0, value: { block: { [cidr]: 1 } } },
+    ]);
+    s.requests = 0;
+    const firstView = withHandedState(early, handed(first.state), []);
+    const second = await assignAddresses(s, request('net.c1', { firstView }));
+    // The lost commit, a fresh read, its blocks (no hints here), the commit.
+    expect(s.requests).toBe(4);
+    expect(new Set([...first.addresses, ...second.addresses]).size).toBe(2);
+    expectConsistent(s);
+  });
+
+  it('takes the later of two versions of a key', async () => {
+    const s = store([pool('pool1', '10.1.0.0/16')]);
+    const first = await assignAddresses(s, request('net.c0'));
+    await assignAddresses(s, request('net.c1'));
+    // Read after the second commit: newer than what the first handed over.
+    const late = await s.readHost('node-a', {
+      handleIds: ['net.c2'],
+      blocks: s.affinitiesOf('node-a'),
+    });
+    const view = withHandedState(late, handed(first.state), []);
+    const [cidr] = s.affinitiesOf('node-a');
+    expect(view.blocks?.get(cidr ?? '')?.revision).toBe(late.blocks?.get(cidr ?? '')?.revision);
+  });
+
+  it("is dropped when it is another node's or does not read as one", () => {
+    expect(decodeHandedState('{"node":"node-b"}', 'node-a')).toBeUndefined();
+    expect(decodeHandedState('not json', 'node-a')).toBeUndefined();
+    expect(decodeHandedState('{"node":"node-a","affinities":[["x"]]}', 'node-a')).toBeUndefined();
+    expect(decodeHandedState(undefined, 'node-a')).toBeUndefined();
+  });
+});
