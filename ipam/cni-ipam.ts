@@ -133,9 +133,10 @@ async function session<T, A = never>(
     const read = await early?.result;
     // Without a wait the session goes on on the early client (its connection is open); after
     // one, on a client whose time budget starts now.
-    if (waited) read?.kv.close();
+    if (waited || read?.error !== undefined) read?.kv.close();
+    if (!waited && read?.error !== undefined) throw read.error;
     const taken = lock?.waited === true ? undefined : await ahead?.result;
-    reader = taken?.kv ?? (waited ? undefined : read?.kv);
+    reader = taken?.kv ?? (waited || read?.view === undefined ? undefined : read.kv);
     // etcd failed the reads ahead (they had the whole budget): that is this session's answer,
     // not a reason to spend a second budget on the same reads.
     if (taken?.error !== undefined) throw taken.error;
@@ -153,7 +154,7 @@ async function session<T, A = never>(
         stateText = state === undefined ? undefined : encodeHandedState(state);
       },
       waited,
-      ...(read === undefined ? {} : { viewAhead: read.view }),
+      ...(read?.view === undefined ? {} : { viewAhead: read.view }),
       ...(handedState === undefined ? {} : { handedState }),
       ...(taken?.value === undefined ? {} : { ahead: taken.value }),
     });
@@ -171,18 +172,24 @@ async function session<T, A = never>(
  * ADD reads its host view on a client of its own as soon as it starts, while the host lock is
  * taken: alone on the node, that read is the one it would make with the lock held; in a burst it
  * is made while waiting, and joined on its turn with the keys the predecessor hands over
- * (handed-state.ts), so that its turn holds only the commit. A failed early read is no answer:
- * the session reads again.
+ * (handed-state.ts), so that its turn holds only the commit. etcd failing it is the session's
+ * answer when there was no wait (it had the whole budget); after a wait the session reads again.
  */
 function readEarly(
   settings: ReturnType<typeof etcdSettings>,
   read: (store: BlockStore) => Promise<HostView>,
-): { result: Promise<{ kv: Kv; view: HostView } | undefined>; discard: () => void } {
+): {
+  result: Promise<{ kv: Kv; view?: HostView; error?: DatastoreError } | undefined>;
+  discard: () => void;
+} {
   const kv = openKv(settings);
   let discarded = false;
+  // Read through a call: discard may set it while the read awaits.
+  const wasDiscarded = (): boolean => discarded;
   const result = read(new EtcdBlockStore(kv)).then(
-    (view) => (discarded ? undefined : { kv, view }),
-    () => {
+    (view) => (wasDiscarded() ? undefined : { kv, view }),
+    (err: unknown) => {
+      if (err instanceof DatastoreError && !wasDiscarded()) return { kv, error: err };
       kv.close();
       return undefined;
     },
