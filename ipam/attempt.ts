@@ -1,4 +1,11 @@
-import type { BlockStore, HostView, SideHooks, StoreWrite, Versioned } from './block-store';
+import type {
+  BlockStore,
+  HostView,
+  SideHooks,
+  StoreWrite,
+  Versioned,
+  ViewBlock,
+} from './block-store';
 import { incrementHandle, type BlockState, type HandleState } from './core';
 
 /**
@@ -8,7 +15,7 @@ import { incrementHandle, type BlockState, type HandleState } from './core';
  * then update).
  */
 export class Attempt {
-  private readonly read = new Map<string, Versioned<BlockState> | null>();
+  private readonly read = new Map<string, ViewBlock | null>();
   private readonly changed = new Map<string, BlockState | null>();
   private readonly extra: StoreWrite[] = [];
   private listed: Partial<Record<4 | 6, readonly Versioned<BlockState>[]>> = {};
@@ -78,12 +85,16 @@ export class Attempt {
 
   /** Every write of the attempt, each guarded by the revision it was computed from. */
   writes(): StoreWrite[] {
-    const blocks: StoreWrite[] = [...this.changed].map(([cidr, value]) => ({
-      kind: 'block',
-      cidr,
-      expect: this.read.get(cidr)?.revision ?? 0,
-      value,
-    }));
+    const blocks: StoreWrite[] = [...this.changed].map(([cidr, value]) => {
+      const read = this.read.get(cidr);
+      return {
+        kind: 'block',
+        cidr,
+        expect: read?.revision ?? 0,
+        ...(read?.stored === undefined ? {} : { expectText: read.stored }),
+        value,
+      };
+    });
     return [...blocks, ...this.extra];
   }
 

@@ -10,6 +10,13 @@ export interface Versioned<T> {
   readonly revision: number;
 }
 
+/**
+ * A block in a view. `stored`: its text as etcd holds it, when the value came from the previous
+ * holder of the host lock rather than from etcd (handed-state.ts); a commit writing the block then
+ * compares that text too, so a value that is not etcd's can never be written back.
+ */
+export type ViewBlock = Versioned<BlockState> & { readonly stored?: string };
+
 /** An IPPool with Calico's read defaults already applied (calico-behaviour.md §7.3). */
 export interface PoolSpec {
   readonly name: string;
@@ -96,7 +103,7 @@ export interface HostView {
   /** The side keys asked for. */
   readonly side: SideValues;
   /** The blocks asked for with the view (null: absent), read at the same revision. */
-  readonly blocks?: ReadonlyMap<string, Versioned<BlockState> | null>;
+  readonly blocks?: ReadonlyMap<string, ViewBlock | null>;
 }
 
 /** Handles (those that exist among the ids asked for) and side keys, read in one round trip. */
@@ -111,6 +118,8 @@ export type StoreWrite =
       readonly kind: 'block';
       readonly cidr: string;
       readonly expect: number;
+      /** The stored text the new value was computed from, compared too (see ViewBlock). */
+      readonly expectText?: string;
       readonly value: BlockState | null;
     }
   | {

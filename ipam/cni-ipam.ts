@@ -287,11 +287,7 @@ export function assignForAttachment(
         ? s.viewAhead
         : s.handedState === undefined
           ? undefined
-          : withHandedState(
-              s.viewAhead,
-              s.handedState,
-              sideReads.map((r) => r.key),
-            );
+          : withHandedState(s.viewAhead, s.handedState);
     if (!ipam.assignIpv4 && !ipam.assignIpv6 && args.args.ip === undefined) {
       throw new CniError(
         ErrorCode.invalidNetworkConfig,

@@ -27,6 +27,7 @@ import type {
   Versioned,
 } from './block-store';
 import type { BlockState, HandleState } from './core';
+import { rememberStoredText } from './stored-text';
 import { blockFromStored, blockToStored, handleFromStored, handleToStored } from './stored-values';
 import { newUid } from '../lib/datastore/calico/uid';
 
@@ -133,6 +134,9 @@ export class EtcdBlockStore implements BlockStore {
     for (const write of writes) {
       const { key, value } = encodeWrite(write);
       compare.push({ key, target: 'modRevision', result: 'equal', value: write.expect });
+      if (write.kind === 'block' && write.expectText !== undefined) {
+        compare.push({ key, target: 'value', result: 'equal', value: write.expectText });
+      }
       success.push(value === null ? { op: 'delete', key } : { op: 'put', key, value });
     }
     const result = await this.kv.txn({ compare, success, failure: [] });
@@ -179,16 +183,19 @@ function sideFrom(
 }
 
 function versionedBlock(kv: KeyValue): Versioned<BlockState> {
-  return { value: blockFromStored(parseBlock(kv.key, kv.value)), revision: kv.modRevision };
+  const value = blockFromStored(parseBlock(kv.key, kv.value));
+  rememberStoredText(value, kv.value);
+  return { value, revision: kv.modRevision };
 }
 
 function encodeWrite(write: StoreWrite): { key: string; value: string | null } {
   switch (write.kind) {
-    case 'block':
-      return {
-        key: blockKey(write.cidr),
-        value: write.value === null ? null : encodeBlock(blockToStored(write.value)),
-      };
+    case 'block': {
+      if (write.value === null) return { key: blockKey(write.cidr), value: null };
+      const text = encodeBlock(blockToStored(write.value));
+      rememberStoredText(write.value, text);
+      return { key: blockKey(write.cidr), value: text };
+    }
     case 'handle':
       return {
         key: handleKey(write.id),

@@ -34,7 +34,7 @@ describe('a successor with the handed state', () => {
     const first = await assignAddresses(s, request('net.c0'));
     expect(first.state).toBeDefined();
     s.requests = 0;
-    const firstView = withHandedState(early, handed(first.state), []);
+    const firstView = withHandedState(early, handed(first.state));
     const second = await assignAddresses(s, request('net.c1', { firstView }));
     expect(s.requests).toBe(1);
     expect(second.addresses).not.toEqual(first.addresses);
@@ -51,7 +51,7 @@ describe('a successor with the handed state', () => {
     const addresses = new Set(previous.addresses);
     for (const [i, early] of earlies.entries()) {
       s.requests = 0;
-      const firstView = withHandedState(early, handed(previous.state), []);
+      const firstView = withHandedState(early, handed(previous.state));
       previous = await assignAddresses(s, request(`net.c${i + 1}`, { firstView }));
       expect(s.requests).toBe(1);
       for (const a of previous.addresses) addresses.add(a);
@@ -74,7 +74,7 @@ describe('a successor with the handed state', () => {
       { kind: 'handle', id: 'n.rival', expect: 0, value: { block: { [cidr]: 1 } } },
     ]);
     s.requests = 0;
-    const firstView = withHandedState(early, handed(first.state), []);
+    const firstView = withHandedState(early, handed(first.state));
     const second = await assignAddresses(s, request('net.c1', { firstView }));
     // The lost commit, a fresh read, its blocks (no hints here), the commit.
     expect(s.requests).toBe(4);
@@ -91,9 +91,52 @@ describe('a successor with the handed state', () => {
       handleIds: ['net.c2'],
       blocks: s.affinitiesOf('node-a'),
     });
-    const view = withHandedState(late, handed(first.state), []);
+    const view = withHandedState(late, handed(first.state));
     const [cidr] = s.affinitiesOf('node-a');
     expect(view.blocks?.get(cidr ?? '')?.revision).toBe(late.blocks?.get(cidr ?? '')?.revision);
+  });
+
+  it('never writes back a forged block, even at the right revision', async () => {
+    const s = store([pool('pool1', '10.1.0.0/16')]);
+    const early = await readEarly(s, 'net.c1');
+    const first = await assignAddresses(s, request('net.c0'));
+    // A local process that bound the lock's name hands over the block with its one address
+    // freed (the right revision is easy to guess), hoping the successor writes it back.
+    const text = encodeHandedState(first.state as HandedState);
+    const json = JSON.parse(text) as { blocks: [string, string, number][] };
+    for (const entry of json.blocks) {
+      const block = JSON.parse(entry[1]) as {
+        allocations: (number | null)[];
+        unallocated: number[];
+      };
+      block.unallocated = [...block.allocations.keys()];
+      block.allocations = block.allocations.map(() => null);
+      entry[1] = JSON.stringify(block);
+    }
+    const forged = decodeHandedState(JSON.stringify(json), 'node-a');
+    if (forged === undefined) throw new Error('forged state did not decode');
+    s.requests = 0;
+    const second = await assignAddresses(
+      s,
+      request('net.c1', { firstView: withHandedState(early, forged) }),
+    );
+    // The commit compared etcd's text and lost; the fresh read gave the truth.
+    expect(s.requests).toBe(4);
+    expect(second.addresses).not.toEqual(first.addresses);
+    expectConsistent(s);
+  });
+
+  it('takes a handed affinity only with its block, and never hides one it read', async () => {
+    const s = store([pool('pool1', '10.1.0.0/16')]);
+    await assignAddresses(s, request('net.c0'));
+    const view = await s.readHost('node-a', { handleIds: ['net.c1'] });
+    const [mine] = view.affinities;
+    const state: HandedState = {
+      node: 'node-a',
+      affinities: [{ value: { cidr: '10.1.9.0/26', state: 'confirmed' }, revision: 99 }],
+      blocks: new Map(),
+    };
+    expect(withHandedState(view, state).affinities).toEqual([mine]);
   });
 
   it("is dropped when it is another node's or does not read as one", () => {

@@ -9,6 +9,7 @@ import type {
   StoreWrite,
   Versioned,
 } from './block-store';
+import { storedTextOf } from './stored-text';
 import type { BlockState, HandleState } from './core';
 
 const DEFAULT_SETTINGS: IpamSettings = {
@@ -132,10 +133,19 @@ export class MemoryBlockStore implements BlockStore {
   commit(writes: readonly StoreWrite[]): Promise<number | undefined> {
     this.requests++;
     this.beforeCommit?.();
-    if (!writes.every((w) => this.revisionOf(w) === w.expect)) return Promise.resolve(undefined);
+    if (!writes.every((w) => this.revisionOf(w) === w.expect && this.textHolds(w))) {
+      return Promise.resolve(undefined);
+    }
     const revision = ++this.revision;
     for (const w of writes) this.apply(w, revision);
     return Promise.resolve(revision);
+  }
+
+  /** A block write's expected stored text, if any, is the current block's. */
+  private textHolds(w: StoreWrite): boolean {
+    if (w.kind !== 'block' || w.expectText === undefined) return true;
+    const current = this.blocks.get(w.cidr)?.value;
+    return current !== undefined && storedTextOf(current) === w.expectText;
   }
 
   private revisionOf(w: StoreWrite): number {
