@@ -9,6 +9,14 @@ import {
   withHandedState,
   type HandedState,
 } from './handed-state';
+import type { HostView } from './block-store';
+
+/** The successor's view joined with a hand-over; the test fails if it is refused. */
+function joined(view: HostView, state: HandedState): HostView {
+  const out = withHandedState(view, state);
+  if (out === undefined) throw new Error('hand-over refused');
+  return out;
+}
 import { rawJson, rawPool } from './testing/ipam-binary';
 import { request } from './testing/memory-fixtures';
 import { useSuiteEtcd } from './testing/suite-etcd';
@@ -57,7 +65,7 @@ describeWithEtcd('the hand-over against a real etcd', () => {
   it('lets the successor commit with one request: etcd holds exactly the handed text', async () => {
     const { early, first } = await burstStart();
     const { kv: mine, txns } = counted();
-    const firstView = withHandedState(early, handed(first.state));
+    const firstView = joined(early, handed(first.state));
     const second = await assignAddresses(
       new EtcdBlockStore(mine),
       request('net.c2', { firstView }),
@@ -86,7 +94,7 @@ describeWithEtcd('the hand-over against a real etcd', () => {
     const forged = decodeHandedState(JSON.stringify(json), 'node-a');
     if (forged === undefined) throw new Error('forged state did not decode');
     const { kv: mine, txns } = counted();
-    const firstView = withHandedState(early, forged);
+    const firstView = joined(early, forged);
     const second = await assignAddresses(
       new EtcdBlockStore(mine),
       request('net.c2', { firstView }),

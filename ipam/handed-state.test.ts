@@ -7,6 +7,14 @@ import {
   withHandedState,
   type HandedState,
 } from './handed-state';
+import type { HostView } from './block-store';
+
+/** The successor's view joined with a hand-over; the test fails if it is refused. */
+function joined(view: HostView, state: HandedState): HostView {
+  const out = withHandedState(view, state);
+  if (out === undefined) throw new Error('hand-over refused');
+  return out;
+}
 import { pool, request, store } from './testing/memory-fixtures';
 import { expectConsistent } from './testing/consistency';
 
@@ -34,7 +42,7 @@ describe('a successor with the handed state', () => {
     const first = await assignAddresses(s, request('net.c0'));
     expect(first.state).toBeDefined();
     s.requests = 0;
-    const firstView = withHandedState(early, handed(first.state));
+    const firstView = joined(early, handed(first.state));
     const second = await assignAddresses(s, request('net.c1', { firstView }));
     expect(s.requests).toBe(1);
     expect(second.addresses).not.toEqual(first.addresses);
@@ -51,7 +59,7 @@ describe('a successor with the handed state', () => {
     const addresses = new Set(previous.addresses);
     for (const [i, early] of earlies.entries()) {
       s.requests = 0;
-      const firstView = withHandedState(early, handed(previous.state));
+      const firstView = joined(early, handed(previous.state));
       previous = await assignAddresses(s, request(`net.c${i + 1}`, { firstView }));
       expect(s.requests).toBe(1);
       for (const a of previous.addresses) addresses.add(a);
@@ -74,7 +82,7 @@ describe('a successor with the handed state', () => {
       { kind: 'handle', id: 'n.rival', expect: 0, value: { block: { [cidr]: 1 } } },
     ]);
     s.requests = 0;
-    const firstView = withHandedState(early, handed(first.state));
+    const firstView = joined(early, handed(first.state));
     const second = await assignAddresses(s, request('net.c1', { firstView }));
     // The lost commit, a fresh read, its blocks (no hints here), the commit.
     expect(s.requests).toBe(4);
@@ -91,7 +99,7 @@ describe('a successor with the handed state', () => {
       handleIds: ['net.c2'],
       blocks: s.affinitiesOf('node-a'),
     });
-    const view = withHandedState(late, handed(first.state));
+    const view = joined(late, handed(first.state));
     const [cidr] = s.affinitiesOf('node-a');
     expect(view.blocks?.get(cidr ?? '')?.revision).toBe(late.blocks?.get(cidr ?? '')?.revision);
   });
@@ -118,7 +126,7 @@ describe('a successor with the handed state', () => {
     s.requests = 0;
     const second = await assignAddresses(
       s,
-      request('net.c1', { firstView: withHandedState(early, forged) }),
+      request('net.c1', { firstView: joined(early, forged) }),
     );
     // The commit compared etcd's text and lost; the fresh read gave the truth.
     expect(s.requests).toBe(4);
@@ -135,8 +143,28 @@ describe('a successor with the handed state', () => {
       node: 'node-a',
       affinities: [{ value: { cidr: '10.1.9.0/26', state: 'confirmed' }, revision: 99 }],
       blocks: new Map(),
+      created: [],
     };
-    expect(withHandedState(view, state).affinities).toEqual([mine]);
+    expect(joined(view, state).affinities).toEqual([mine]);
+  });
+
+  it("is not used with a read older than the Node's registration or a key the predecessor created", async () => {
+    // A node's first burst: every waiter read before the first commit registered the Node.
+    const s = store([pool('pool1', '10.1.0.0/16')], []);
+    const early = await readEarly(s, 'net.c1');
+    const first = await assignAddresses(s, request('net.c0'));
+    expect(withHandedState(early, handed(first.state))).toBeUndefined();
+    // calico's Profile, created by the first ADD of a network, is a side key of every ADD.
+    const registered = store([pool('pool1', '10.1.0.0/16')]);
+    const view = await readEarly(registered, 'net.c1');
+    const state: HandedState = {
+      node: 'node-a',
+      affinities: [],
+      blocks: new Map(),
+      created: ['/p'],
+    };
+    expect(withHandedState(view, state)).toBeUndefined();
+    expect(withHandedState(view, { ...state, created: [] })).toBeDefined();
   });
 
   it("is dropped when it is another node's or does not read as one", () => {

@@ -17,7 +17,9 @@ import { blockFromStored } from './stored-values';
 // commit compares both (ViewBlock.stored). A stale or forged hand-over costs a lost compare and a
 // fresh read, never a wrong write. Affinities handed over only add blocks the successor's own read
 // may have missed (claimed since), and only with the block itself; they never hide one it read.
-// Side keys and the Node come from the successor's own read.
+// Side keys and the Node come from the successor's own read. Where that read is older than keys the
+// predecessor created (the Node registered, calico's Profile, in a node's first burst), the
+// successor reads again under the lock, as without a hand-over: its commit would lose anyway.
 
 /** The node's blocks as a commit left them, for the next holder of the host lock. */
 export interface HandedState {
@@ -25,6 +27,8 @@ export interface HandedState {
   readonly affinities: readonly Versioned<AffinityRecord>[];
   /** Every block affine to the node (and any other one written), with etcd's text of it. */
   readonly blocks: ReadonlyMap<string, ViewBlock & { readonly stored: string }>;
+  /** Side keys the commit created (a successor's read without them is too old to use). */
+  readonly created: readonly string[];
 }
 
 /**
@@ -36,8 +40,11 @@ export function stateAfterCommit(attempt: Attempt, node: string): HandedState | 
   if (revision === undefined) return undefined;
   const affinities = new Map(attempt.view.affinities.map((a) => [a.value.cidr, a]));
   const written = new Set<string>();
+  const created: string[] = [];
   for (const write of attempt.writes()) {
     if (write.kind === 'block') written.add(write.cidr);
+    if (write.kind === 'side' && write.expect === 0 && write.value !== null)
+      created.push(write.key);
     if (write.kind !== 'affinity') continue;
     if (write.value === null) affinities.delete(write.cidr);
     else affinities.set(write.cidr, { value: { cidr: write.cidr, state: write.value }, revision });
@@ -50,7 +57,7 @@ export function stateAfterCommit(attempt: Attempt, node: string): HandedState | 
     blocks.set(cidr, { ...block, stored: storedTextOf(block.value) });
   }
   if (![...affinities.keys()].every((cidr) => blocks.has(cidr))) return undefined;
-  return { node, affinities: [...affinities.values()], blocks };
+  return { node, affinities: [...affinities.values()], blocks, created };
 }
 
 /** The state as text for the lock's wake-up message (blocks as etcd holds them). */
@@ -59,6 +66,7 @@ export function encodeHandedState(state: HandedState): string {
     node: state.node,
     affinities: state.affinities.map((a) => [a.value.cidr, a.value.state, a.revision]),
     blocks: [...state.blocks].map(([cidr, b]) => [cidr, b.stored, b.revision]),
+    created: state.created,
   });
 }
 
@@ -69,7 +77,12 @@ export function encodeHandedState(state: HandedState): string {
 export function decodeHandedState(text: string | undefined, node: string): HandedState | undefined {
   if (text === undefined) return undefined;
   try {
-    const json = JSON.parse(text) as { node?: unknown; affinities?: unknown; blocks?: unknown };
+    const json = JSON.parse(text) as {
+      node?: unknown;
+      affinities?: unknown;
+      blocks?: unknown;
+      created?: unknown;
+    };
     if (json.node !== node) return undefined;
     const affinities = triples(json.affinities).map(([cidr, state, revision]) => ({
       value: { cidr: textOf(cidr), state: textOf(state) },
@@ -84,7 +97,9 @@ export function decodeHandedState(text: string | undefined, node: string): Hande
         stored: text,
       });
     }
-    return { node, affinities, blocks };
+    if (!Array.isArray(json.created)) return undefined;
+    const created = json.created.map(textOf);
+    return { node, affinities, blocks, created };
   } catch {
     return undefined;
   }
@@ -93,9 +108,13 @@ export function decodeHandedState(text: string | undefined, node: string): Hande
 /**
  * `view` (the successor's own read, made while it waited) with the node's blocks as the
  * predecessor left them, where they are later than the ones read, and with any affinity the read
- * did not see.
+ * did not see; undefined when the read is older than the Node's registration or a side key the
+ * predecessor created.
  */
-export function withHandedState(view: HostView, state: HandedState): HostView {
+export function withHandedState(view: HostView, state: HandedState): HostView | undefined {
+  if (view.node === undefined || !state.created.every((key) => view.side.has(key))) {
+    return undefined;
+  }
   const blocks = new Map(view.blocks ?? []);
   for (const [cidr, block] of state.blocks) {
     const mine = blocks.get(cidr);
