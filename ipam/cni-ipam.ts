@@ -287,7 +287,11 @@ export function assignForAttachment(
         ? s.viewAhead
         : s.handedState === undefined
           ? undefined
-          : withHandedState(s.viewAhead, s.handedState);
+          : withHandedState(
+              s.viewAhead,
+              s.handedState,
+              sideReads.map((r) => r.key),
+            );
     if (!ipam.assignIpv4 && !ipam.assignIpv6 && args.args.ip === undefined) {
       throw new CniError(
         ErrorCode.invalidNetworkConfig,

@@ -13,7 +13,7 @@ import type { HostView } from './block-store';
 
 /** The successor's view joined with a hand-over; the test fails if it is refused. */
 function joined(view: HostView, state: HandedState): HostView {
-  const out = withHandedState(view, state);
+  const out = withHandedState(view, state, []);
   if (out === undefined) throw new Error('hand-over refused');
   return out;
 }

@@ -7,11 +7,11 @@ import {
   withHandedState,
   type HandedState,
 } from './handed-state';
-import type { HostView } from './block-store';
+import type { HostView, SideHooks } from './block-store';
 
 /** The successor's view joined with a hand-over; the test fails if it is refused. */
 function joined(view: HostView, state: HandedState): HostView {
-  const out = withHandedState(view, state);
+  const out = withHandedState(view, state, []);
   if (out === undefined) throw new Error('hand-over refused');
   return out;
 }
@@ -65,6 +65,36 @@ describe('a successor with the handed state', () => {
       for (const a of previous.addresses) addresses.add(a);
     }
     expect(addresses.size).toBe(11);
+    expectConsistent(s);
+  });
+
+  it("uses the hand-over when the predecessor created keys of its own (calico's endpoint)", async () => {
+    const s = store([pool('pool1', '10.1.0.0/16')]);
+    // calico's side keys: the container's own endpoint, created by its ADD, and the network's
+    // Profile, created by the network's first ADD.
+    const side = (id: string): SideHooks => ({
+      reads: [{ key: `/endpoint/${id}` }, { key: '/profile' }],
+      writes: (values) => [
+        { key: `/endpoint/${id}`, expect: 0, value: 'ep' },
+        ...(values.has('/profile') ? [] : [{ key: '/profile', expect: 0, value: 'p' }]),
+      ],
+    });
+    const asked = (id: string) => side(id).reads.map((r) => r.key);
+    let previous = await assignAddresses(s, request('net.c0', { side: side('c0') }));
+    for (const id of ['c1', 'c2', 'c3']) {
+      const early = await s.readHost('node-a', {
+        handleIds: [`net.${id}`],
+        side: side(id).reads,
+      });
+      const firstView = withHandedState(early, handed(previous.state), asked(id));
+      expect(firstView).toBeDefined();
+      s.requests = 0;
+      previous = await assignAddresses(
+        s,
+        request(`net.${id}`, { side: side(id), ...(firstView === undefined ? {} : { firstView }) }),
+      );
+      expect(s.requests).toBe(1);
+    }
     expectConsistent(s);
   });
 
@@ -153,7 +183,7 @@ describe('a successor with the handed state', () => {
     const s = store([pool('pool1', '10.1.0.0/16')], []);
     const early = await readEarly(s, 'net.c1');
     const first = await assignAddresses(s, request('net.c0'));
-    expect(withHandedState(early, handed(first.state))).toBeUndefined();
+    expect(withHandedState(early, handed(first.state), [])).toBeUndefined();
     // calico's Profile, created by the first ADD of a network, is a side key of every ADD.
     const registered = store([pool('pool1', '10.1.0.0/16')]);
     const view = await readEarly(registered, 'net.c1');
@@ -163,8 +193,9 @@ describe('a successor with the handed state', () => {
       blocks: new Map(),
       created: ['/p'],
     };
-    expect(withHandedState(view, state)).toBeUndefined();
-    expect(withHandedState(view, { ...state, created: [] })).toBeDefined();
+    expect(withHandedState(view, state, ['/p'])).toBeUndefined();
+    // A key it did not ask for (the predecessor's own endpoint) is none of its business.
+    expect(withHandedState(view, state, ['/q'])).toBeDefined();
   });
 
   it("is dropped when it is another node's or does not read as one", () => {

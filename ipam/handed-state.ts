@@ -108,13 +108,16 @@ export function decodeHandedState(text: string | undefined, node: string): Hande
 /**
  * `view` (the successor's own read, made while it waited) with the node's blocks as the
  * predecessor left them, where they are later than the ones read, and with any affinity the read
- * did not see; undefined when the read is older than the Node's registration or a side key the
- * predecessor created.
+ * did not see; undefined when the read is older than the Node's registration or than a side key
+ * it asked for (`asked`) that the predecessor created.
  */
-export function withHandedState(view: HostView, state: HandedState): HostView | undefined {
-  if (view.node === undefined || !state.created.every((key) => view.side.has(key))) {
-    return undefined;
-  }
+export function withHandedState(
+  view: HostView,
+  state: HandedState,
+  asked: readonly string[],
+): HostView | undefined {
+  const missed = state.created.some((key) => asked.includes(key) && !view.side.has(key));
+  if (view.node === undefined || missed) return undefined;
   const blocks = new Map(view.blocks ?? []);
   for (const [cidr, block] of state.blocks) {
     const mine = blocks.get(cidr);
