@@ -81,7 +81,7 @@ async function session<T, A = never>(
     lock: boolean;
     lockAfter?: Promise<unknown>;
     readAhead?: (store: BlockStore) => Promise<A>;
-    /** ADD: the host view, read on a client of its own while the lock is taken (see early). */
+    /** ADD: the host view, read on a client of its own while it waits for the lock (readEarly). */
     viewAhead?: (store: BlockStore, node: string) => Promise<HostView>;
   },
   work: (s: Session & { ahead?: A }) => Promise<T>,
@@ -105,6 +105,7 @@ async function session<T, A = never>(
       ? undefined
       : readEarly(
           'lent' in client ? etcdSettings(args.netConf.raw, args.env) : client.settings,
+          ipam.lockFile,
           (store) => view(store, node),
         );
   await options.lockAfter?.catch(() => undefined);
@@ -133,8 +134,7 @@ async function session<T, A = never>(
     const read = await early?.result;
     // Without a wait the session goes on on the early client (its connection is open); after
     // one, on a client whose time budget starts now.
-    if (waited || read?.error !== undefined) read?.kv.close();
-    if (!waited && read?.error !== undefined) throw read.error;
+    if (waited) read?.kv.close();
     const taken = lock?.waited === true ? undefined : await ahead?.result;
     reader = taken?.kv ?? (waited || read?.view === undefined ? undefined : read.kv);
     // etcd failed the reads ahead (they had the whole budget): that is this session's answer,
@@ -169,36 +169,39 @@ async function session<T, A = never>(
 }
 
 /**
- * ADD reads its host view on a client of its own as soon as it starts, while the host lock is
- * taken: alone on the node, that read is the one it would make with the lock held; in a burst it
- * is made while waiting, and joined on its turn with the keys the predecessor hands over
- * (handed-state.ts), so that its turn holds only the commit. etcd failing it is the session's
- * answer when there was no wait (it had the whole budget); after a wait the session reads again.
+ * An ADD that finds the host lock held (a burst) reads its host view on a client of its own while
+ * it waits, and joins it on its turn with the keys the predecessor hands over (handed-state.ts),
+ * so that its turn holds only the commit. A free lock means no wait to fill: the ADD then reads
+ * once it holds the lock, with a client whose budget starts then. A failed early read is no
+ * answer (with a hundred plugins dialling at once, a connect may time out): the session reads
+ * again.
  */
 function readEarly(
   settings: ReturnType<typeof etcdSettings>,
+  lockFile: string,
   read: (store: BlockStore) => Promise<HostView>,
-): {
-  result: Promise<{ kv: Kv; view?: HostView; error?: DatastoreError } | undefined>;
-  discard: () => void;
-} {
-  const kv = openKv(settings);
+): { result: Promise<{ kv: Kv; view: HostView } | undefined>; discard: () => void } {
+  let kv: Kv | undefined;
   let discarded = false;
-  // Read through a call: discard may set it while the read awaits.
+  // Read through a call: discard may set it while the reads below await.
   const wasDiscarded = (): boolean => discarded;
-  const result = read(new EtcdBlockStore(kv)).then(
-    (view) => (wasDiscarded() ? undefined : { kv, view }),
-    (err: unknown) => {
-      if (err instanceof DatastoreError && !wasDiscarded()) return { kv, error: err };
-      kv.close();
+  const attempt = async (): Promise<{ kv: Kv; view: HostView } | undefined> => {
+    if (!(await hostLockBusy(lockFile)) || wasDiscarded()) return undefined;
+    const client = openKv(settings);
+    kv = client;
+    try {
+      const view = await read(new EtcdBlockStore(client));
+      return wasDiscarded() ? undefined : { kv: client, view };
+    } catch {
+      client.close();
       return undefined;
-    },
-  );
+    }
+  };
   return {
-    result,
+    result: attempt().catch(() => undefined),
     discard: () => {
       discarded = true;
-      kv.close();
+      kv?.close();
     },
   };
 }
