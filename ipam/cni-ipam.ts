@@ -98,21 +98,26 @@ async function session<T, A = never>(
       ? undefined
       : readWhileWaiting(args, { ipam, readAhead: options.readAhead });
   const view = options.viewAhead;
-  // On a client of its own even when the caller lends one: a lent client's time budget starts at
-  // its first call, which must come after the lock.
-  const early =
+  let early: ReturnType<typeof readEarly> | undefined;
+  // Once the lock turns out to be held. On a client of its own even when the caller lends one: a
+  // lent client's time budget starts at its first call, which must come after the lock.
+  const readWhileQueued =
     view === undefined
       ? undefined
-      : readEarly(
-          'lent' in client ? etcdSettings(args.netConf.raw, args.env) : client.settings,
-          ipam.lockFile,
-          (store) => view(store, node),
-        );
+      : () => {
+          early = readEarly(
+            'lent' in client ? etcdSettings(args.netConf.raw, args.env) : client.settings,
+            (store) => view(store, node),
+          );
+        };
   await options.lockAfter?.catch(() => undefined);
   let lock: HostLock | undefined;
   try {
     lock = options.lock
-      ? await acquireHostLock(ipam.lockFile, { waitMs: LOCK_WAIT_MS })
+      ? await acquireHostLock(ipam.lockFile, {
+          waitMs: LOCK_WAIT_MS,
+          ...(readWhileQueued === undefined ? {} : { onWait: readWhileQueued }),
+        })
       : undefined;
   } catch (err) {
     ahead?.discard();
@@ -178,30 +183,24 @@ async function session<T, A = never>(
  */
 function readEarly(
   settings: ReturnType<typeof etcdSettings>,
-  lockFile: string,
   read: (store: BlockStore) => Promise<HostView>,
 ): { result: Promise<{ kv: Kv; view: HostView } | undefined>; discard: () => void } {
-  let kv: Kv | undefined;
+  const kv = openKv(settings);
   let discarded = false;
-  // Read through a call: discard may set it while the reads below await.
+  // Read through a call: discard may set it while the read awaits.
   const wasDiscarded = (): boolean => discarded;
-  const attempt = async (): Promise<{ kv: Kv; view: HostView } | undefined> => {
-    if (!(await hostLockBusy(lockFile)) || wasDiscarded()) return undefined;
-    const client = openKv(settings);
-    kv = client;
-    try {
-      const view = await read(new EtcdBlockStore(client));
-      return wasDiscarded() ? undefined : { kv: client, view };
-    } catch {
-      client.close();
+  const result = read(new EtcdBlockStore(kv)).then(
+    (view) => (wasDiscarded() ? undefined : { kv, view }),
+    () => {
+      kv.close();
       return undefined;
-    }
-  };
+    },
+  );
   return {
-    result: attempt().catch(() => undefined),
+    result,
     discard: () => {
       discarded = true;
-      kv?.close();
+      kv.close();
     },
   };
 }

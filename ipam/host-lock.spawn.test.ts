@@ -111,6 +111,22 @@ describe('acquireHostLock', () => {
     await (await acquireHostLock(lockPath, { waitMs: 1000 })).release();
   });
 
+  it('calls onWait once when the lock is held, and never when it is free', async () => {
+    let waits = 0;
+    const onWait = () => {
+      waits++;
+    };
+    const first = await acquireHostLock(lockPath, { waitMs: 1000, onWait });
+    expect(waits).toBe(0);
+    const second = acquireHostLock(lockPath, { waitMs: 2000, onWait });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(waits).toBe(1);
+    await first.release();
+    await (await second).release();
+    expect(waits).toBe(1);
+    await (await acquireHostLock(lockPath, { waitMs: 1000 })).release();
+  });
+
   it('lets one holder in at a time and the next one in after release', async () => {
     const first = await acquireHostLock(lockPath, { waitMs: 1000 });
     expect(first.held).toBe(true);

@@ -49,7 +49,11 @@ const MAX_LINE = 4096;
  */
 export async function acquireHostLock(
   lockPath: string,
-  options: { waitMs: number },
+  options: {
+    waitMs: number;
+    /** Called once, when the lock turns out to be held and the wait begins. */
+    onWait?: () => void;
+  },
 ): Promise<HostLock> {
   const name = lockName(lockPath);
   const deadline = Date.now() + options.waitMs;
@@ -74,6 +78,7 @@ export async function acquireHostLock(
         handedState: undefined,
       });
     }
+    if (!waited) options.onWait?.();
     waited = true;
     const left = deadline - Date.now();
     if (left <= 0) {
