@@ -41,11 +41,9 @@ interface Session {
   handedOver: readonly string[];
   /** Block CIDRs, and the node's keys as this session's commit left them, for the next holder. */
   handOver: (cidrs: readonly string[], state?: HandedState) => void;
-  /** The view read early (see `viewAhead`), when it may serve: with `handedState` if it waited. */
+  /** The view read while queued (readEarly), given only with what the predecessor handed over. */
   viewAhead?: HostView;
-  /** Another invocation held the lock first. */
-  waited: boolean;
-  /** The node's keys as the previous holder's commit left them, when it handed them over. */
+  /** The node's blocks as the previous holder's commit left them, when it handed them over. */
   handedState?: HandedState;
 }
 
@@ -126,22 +124,19 @@ async function session<T, A = never>(
   }
   // Another invocation ran first: what was read ahead is likely stale, so it is read again.
   if (lock?.waited === true) ahead?.discard();
-  const waited = lock?.waited === true;
-  const handedState = waited ? decodeHandedState(lock?.handedState, node) : undefined;
-  // The early view serves as it is without a wait, and with the predecessor's keys after one;
-  // after a wait with nothing handed over it is stale, and read again.
-  if (waited && handedState === undefined) early?.discard();
+  const handedState = lock?.waited === true ? decodeHandedState(lock.handedState, node) : undefined;
+  // What was read while queued is stale unless joined with what the predecessor handed over.
+  if (handedState === undefined) early?.discard();
   const kv = 'lent' in client ? client.lent : openKv(client.settings);
   let reader: Kv | undefined;
   let handOver: readonly string[] = [];
   let stateText: string | undefined;
   try {
-    const read = await early?.result;
-    // Without a wait the session goes on on the early client (its connection is open); after
-    // one, on a client whose time budget starts now.
-    if (waited) read?.kv.close();
+    const read = handedState === undefined ? undefined : await early?.result;
+    // Its client's budget started before the wait: the rest runs on one whose budget starts now.
+    read?.kv.close();
     const taken = lock?.waited === true ? undefined : await ahead?.result;
-    reader = taken?.kv ?? (waited || read?.view === undefined ? undefined : read.kv);
+    reader = taken?.kv;
     // etcd failed the reads ahead (they had the whole budget): that is this session's answer,
     // not a reason to spend a second budget on the same reads.
     if (taken?.error !== undefined) throw taken.error;
@@ -158,9 +153,9 @@ async function session<T, A = never>(
         // Encoded with the lock still held: the successor needs it before anything else.
         stateText = state === undefined ? undefined : encodeHandedState(state);
       },
-      waited,
-      ...(read?.view === undefined ? {} : { viewAhead: read.view }),
-      ...(handedState === undefined ? {} : { handedState }),
+      ...(read === undefined || handedState === undefined
+        ? {}
+        : { viewAhead: read.view, handedState }),
       ...(taken?.value === undefined ? {} : { ahead: taken.value }),
     });
   } catch (err) {
@@ -285,15 +280,13 @@ export function assignForAttachment(
   return session(args, { ...options, lock: true, viewAhead }, async (s) => {
     const { store, node, ipam } = s;
     const firstView =
-      s.viewAhead === undefined || !s.waited
-        ? s.viewAhead
-        : s.handedState === undefined
-          ? undefined
-          : withHandedState(
-              s.viewAhead,
-              s.handedState,
-              sideReads.map((r) => r.key),
-            );
+      s.viewAhead === undefined || s.handedState === undefined
+        ? undefined
+        : withHandedState(
+            s.viewAhead,
+            s.handedState,
+            sideReads.map((r) => r.key),
+          );
     if (!ipam.assignIpv4 && !ipam.assignIpv6 && args.args.ip === undefined) {
       throw new CniError(
         ErrorCode.invalidNetworkConfig,
