@@ -1,20 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { assignAddresses } from './assign';
 import { assignFromBlock } from './core';
-import {
-  decodeHandedState,
-  encodeHandedState,
-  withHandedState,
-  type HandedState,
-} from './handed-state';
-import type { HostView, SideHooks } from './block-store';
-
-/** The successor's view joined with a hand-over; the test fails if it is refused. */
-function joined(view: HostView, state: HandedState): HostView {
-  const out = withHandedState(view, state, []);
-  if (out === undefined) throw new Error('hand-over refused');
-  return out;
-}
+import type { SideHooks } from './block-store';
+import { decodeHandedState, withHandedState, type HandedState } from './handed-state';
+import { forgedWithFreeBlocks, handed, joined } from './testing/hand-over';
 import { pool, request, store } from './testing/memory-fixtures';
 import { expectConsistent } from './testing/consistency';
 
@@ -25,13 +14,6 @@ import { expectConsistent } from './testing/consistency';
 /** What a waiter read before its turn: the host view without blocks (nothing to hint yet). */
 function readEarly(s: ReturnType<typeof store>, handleId: string) {
   return s.readHost('node-a', { handleIds: [handleId] });
-}
-
-/** The state as it travels: through its text, as the lock's wake-up carries it. */
-function handed(state: HandedState | undefined): HandedState {
-  const decoded = decodeHandedState(encodeHandedState(state as HandedState), 'node-a');
-  if (decoded === undefined) throw new Error('state did not survive its text');
-  return decoded;
 }
 
 describe('a successor with the handed state', () => {
@@ -139,20 +121,8 @@ describe('a successor with the handed state', () => {
     const early = await readEarly(s, 'net.c1');
     const first = await assignAddresses(s, request('net.c0'));
     // A local process that bound the lock's name hands over the block with its one address
-    // freed (the right revision is easy to guess), hoping the successor writes it back.
-    const text = encodeHandedState(first.state as HandedState);
-    const json = JSON.parse(text) as { blocks: [string, string, number][] };
-    for (const entry of json.blocks) {
-      const block = JSON.parse(entry[1]) as {
-        allocations: (number | null)[];
-        unallocated: number[];
-      };
-      block.unallocated = [...block.allocations.keys()];
-      block.allocations = block.allocations.map(() => null);
-      entry[1] = JSON.stringify(block);
-    }
-    const forged = decodeHandedState(JSON.stringify(json), 'node-a');
-    if (forged === undefined) throw new Error('forged state did not decode');
+    // freed, hoping the successor writes it back.
+    const forged = forgedWithFreeBlocks(first.state);
     s.requests = 0;
     const second = await assignAddresses(
       s,

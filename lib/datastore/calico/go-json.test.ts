@@ -42,6 +42,30 @@ describe('parseGoJson', () => {
 
 // parseGoJson takes JSON.parse's fast path when it can; parseByHand is the reference. Both must
 // agree on every text: same values, same bigint/number split, same key order, same errors.
+/** A small deterministic generator (xorshift): the same inputs on every run. */
+function seeded(start: number): {
+  random: () => number;
+  pick: <T>(items: readonly T[]) => T;
+} {
+  let seed = start;
+  const random = (): number => {
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    return (seed >>> 0) / 2 ** 32;
+  };
+  return { random, pick: (items) => items[Math.floor(random() * items.length)] as never };
+}
+
+/** What a call came to, as text: its result, or the error it threw. */
+function outcomeOf(run: () => string): string {
+  try {
+    return run();
+  } catch (err) {
+    return `throws ${err instanceof Error ? err.message : String(err)}`;
+  }
+}
+
 describe('parseGoJson against parseByHand', () => {
   /** A value as text that tells bigint from number, -0 from 0, and keeps key order. */
   function show(value: unknown): string {
@@ -57,23 +81,9 @@ describe('parseGoJson against parseByHand', () => {
     return `{${entries.join(',')}}${proto}`;
   }
 
-  function outcome(parse: (text: string) => unknown, text: string): string {
-    try {
-      return show(parse(text));
-    } catch (err) {
-      return `throws ${err instanceof Error ? err.message : String(err)}`;
-    }
-  }
-
-  // A small deterministic generator (xorshift): the same texts on every run.
-  let seed = 0x2545f491;
-  const random = (): number => {
-    seed ^= seed << 13;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    return (seed >>> 0) / 2 ** 32;
-  };
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+  const outcome = (parse: (text: string) => unknown, text: string): string =>
+    outcomeOf(() => show(parse(text)));
+  const { random, pick } = seeded(0x2545f491);
   const NUMBERS = [
     '0',
     '-0',
@@ -196,22 +206,9 @@ describe('Go map order', () => {
 
 // stringifyGoJson takes JSON.stringify's fast path when it can; stringifyByHand is the reference.
 describe('stringifyGoJson against stringifyByHand', () => {
-  function outcome(write: (value: unknown) => string, value: unknown): string {
-    try {
-      return write(value);
-    } catch (err) {
-      return `throws ${err instanceof Error ? err.message : String(err)}`;
-    }
-  }
-
-  let seed = 0x1b873593;
-  const random = (): number => {
-    seed ^= seed << 13;
-    seed ^= seed >>> 17;
-    seed ^= seed << 5;
-    return (seed >>> 0) / 2 ** 32;
-  };
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)] as T;
+  const outcome = (write: (value: unknown) => string, value: unknown): string =>
+    outcomeOf(() => write(value));
+  const { random, pick } = seeded(0x1b873593);
   const LEAVES: unknown[] = [
     0,
     -0,
