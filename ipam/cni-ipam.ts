@@ -181,20 +181,17 @@ function readEarly(
   read: (store: BlockStore) => Promise<HostView>,
 ): { result: Promise<{ kv: Kv; view: HostView } | undefined>; discard: () => void } {
   const kv = openKv(settings);
-  let discarded = false;
-  // Read through a call: discard may set it while the read awaits.
-  const wasDiscarded = (): boolean => discarded;
   const result = read(new EtcdBlockStore(kv)).then(
-    (view) => (wasDiscarded() ? undefined : { kv, view }),
+    (view) => ({ kv, view }),
     () => {
       kv.close();
       return undefined;
     },
   );
+  // A discarded read is never awaited: closing its client is all there is to do.
   return {
     result,
     discard: () => {
-      discarded = true;
       kv.close();
     },
   };

@@ -2,7 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { assignAddresses } from './assign';
 import { assignFromBlock } from './core';
 import type { SideHooks } from './block-store';
-import { decodeHandedState, withHandedState, type HandedState } from './handed-state';
+import {
+  decodeHandedState,
+  encodeHandedState,
+  withHandedState,
+  type HandedState,
+} from './handed-state';
+import { storedTextOf } from './stored-text';
 import { forgedWithFreeBlocks, handed, joined } from './testing/hand-over';
 import { pool, request, store } from './testing/memory-fixtures';
 import { expectConsistent } from './testing/consistency';
@@ -166,6 +172,22 @@ describe('a successor with the handed state', () => {
     expect(withHandedState(view, state, ['/p'])).toBeUndefined();
     // A key it did not ask for (the predecessor's own endpoint) is none of its business.
     expect(withHandedState(view, state, ['/q'])).toBeDefined();
+  });
+
+  it('hands a block on as the text it was handed, not encoded again', async () => {
+    const s = store([pool('pool1', '10.1.0.0/16')]);
+    const first = await assignAddresses(s, request('net.c0'));
+    // Text as another writer might have laid it out: the same block, other bytes.
+    const json = JSON.parse(encodeHandedState(first.state as HandedState)) as {
+      blocks: [string, string, number][];
+    };
+    for (const entry of json.blocks) entry[1] = ` ${entry[1]}`;
+    const state = decodeHandedState(JSON.stringify(json), 'node-a');
+    for (const [, block] of state?.blocks ?? []) {
+      expect(storedTextOf(block.value)).toBe(block.stored);
+      expect(block.stored.startsWith(' {')).toBe(true);
+    }
+    expect(state?.blocks.size).toBe(1);
   });
 
   it("is dropped when it is another node's or does not read as one", () => {

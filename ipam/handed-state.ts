@@ -2,7 +2,7 @@ import { parseBlock } from '../lib/datastore/calico/block';
 import { blockKey } from '../lib/datastore/calico/keys';
 import type { Attempt } from './attempt';
 import type { AffinityRecord, HostView, Versioned, ViewBlock } from './block-store';
-import { storedTextOf } from './stored-text';
+import { rememberStoredText, storedTextOf } from './stored-text';
 import { blockFromStored } from './stored-values';
 
 // In a burst of ADDs on one node every invocation waits for the host lock, then reads this node's
@@ -91,11 +91,10 @@ export function decodeHandedState(text: string | undefined, node: string): Hande
     const blocks = new Map<string, ViewBlock & { stored: string }>();
     for (const [cidr, stored, revision] of triples(json.blocks)) {
       const text = textOf(stored);
-      blocks.set(textOf(cidr), {
-        value: blockFromStored(parseBlock(blockKey(textOf(cidr)), text)),
-        revision: revisionOf(revision),
-        stored: text,
-      });
+      const value = blockFromStored(parseBlock(blockKey(textOf(cidr)), text));
+      // Handed on unchanged by this holder, it travels as this text, not encoded again.
+      rememberStoredText(value, text);
+      blocks.set(textOf(cidr), { value, revision: revisionOf(revision), stored: text });
     }
     if (!Array.isArray(json.created)) return undefined;
     const created = json.created.map(textOf);

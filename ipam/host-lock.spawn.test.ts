@@ -95,11 +95,15 @@ describe('acquireHostLock', () => {
     await alone.release();
   });
 
-  it('hands no state over 1 MiB, and the blocks all the same', async () => {
+  it.each([
+    ['ASCII', 'x'.repeat((1 << 20) + 1)],
+    // Fewer than 1 Mi characters, but 1.2 MB on the wire, where the successor measures it.
+    ['three-byte characters', '✓'.repeat(400_000)],
+  ])('hands no state over 1 MiB (%s), and the blocks all the same', async (_, state) => {
     const first = await acquireHostLock(lockPath, { waitMs: 1000 });
     const second = acquireHostLock(lockPath, { waitMs: 5000 });
     await new Promise((r) => setTimeout(r, 100));
-    await first.release(['10.1.0.0/26'], 'x'.repeat((1 << 20) + 1));
+    await first.release(['10.1.0.0/26'], state);
     const lock = await second;
     try {
       expect(lock.handedOver).toEqual(['10.1.0.0/26']);

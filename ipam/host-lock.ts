@@ -15,7 +15,7 @@ export interface HostLock {
    * Lets go, waking the successor and handing it `handOver` (IPAM: the blocks it just read, which
    * the successor's first read can then include) and `state` (IPAM: the node's keys as its commit
    * left them, see handed-state.ts). At most MAX_HAND_OVER short strings go, and a state of at
-   * most MAX_STATE_LENGTH characters.
+   * most MAX_STATE_BYTES bytes.
    */
   release: (handOver?: readonly string[], state?: string) => Promise<void>;
 }
@@ -23,8 +23,8 @@ export interface HostLock {
 /** What a release may hand over: a few block CIDRs (a host owns 20 blocks by default). */
 const MAX_HAND_OVER = 20;
 const MAX_HAND_OVER_LENGTH = 64;
-/** 20 full /26 blocks take ~320 KB of Calico's JSON. */
-const MAX_STATE_LENGTH = 1 << 20;
+/** In UTF-8 bytes, as the wake-up is read: 20 full /26 blocks take ~320 KB of Calico's JSON. */
+const MAX_STATE_BYTES = 1 << 20;
 /** A registration, or a wake-up without a state, is one short line. */
 const MAX_LINE = 4096;
 
@@ -304,7 +304,7 @@ function holding(options: {
       // Newcomers that have not been told their place try again on their own.
       for (const socket of pending) socket.destroy();
       const go = ['go', tail ?? '', handedOverOf(handOver)];
-      if (state !== undefined && state.length <= MAX_STATE_LENGTH) go.push(state);
+      if (state !== undefined && Buffer.byteLength(state) <= MAX_STATE_BYTES) go.push(state);
       node.close(`${JSON.stringify(go)}\n`);
       if (handover === undefined) return;
       // The successor closes its connection once it holds the name (or dies); the handover
@@ -413,7 +413,7 @@ function waitForGo(socket: Socket, ms: number): Promise<Turn> {
           });
         }
       },
-      MAX_STATE_LENGTH + MAX_LINE,
+      MAX_STATE_BYTES + MAX_LINE,
     );
   });
 }
