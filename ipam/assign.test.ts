@@ -1,9 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { assignAddresses } from './assign';
-import { assignFromBlock } from './core';
 import { releaseHandles } from './release';
 import { expectConsistent } from './testing/consistency';
-import { pool, request, store } from './testing/memory-fixtures';
+import { pool, request, rivalTakesOne, store } from './testing/memory-fixtures';
 
 describe('assignAddresses: affine blocks and claims', () => {
   it('claims a /26 for the first ADD, fills it with 64, then claims a second block', async () => {
@@ -211,13 +210,7 @@ describe('assignAddresses: concurrency', () => {
       commits++;
       if (commits > 1) return;
       // A rival process takes the next free address of the same block just before our commit.
-      const current = s.allBlocks().find((b) => b.cidr === cidr);
-      if (current === undefined || cidr === undefined) throw new Error('no block');
-      const rival = assignFromBlock(current, { count: 1, handleId: 'n.rival' });
-      void s.commit([
-        { kind: 'block', cidr, expect: s.revisionOfBlock(cidr), value: rival.block },
-        { kind: 'handle', id: 'n.rival', expect: 0, value: { block: { [cidr]: 1 } } },
-      ]);
+      void rivalTakesOne(s, cidr);
     };
     const out = await assignAddresses(s, request('n.c1'));
     expect(commits).toBe(3); // ours (lost), the rival's, ours again

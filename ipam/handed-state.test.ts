@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { assignAddresses } from './assign';
-import { assignFromBlock } from './core';
 import type { SideHooks } from './block-store';
 import {
   decodeHandedState,
@@ -10,7 +9,7 @@ import {
 } from './handed-state';
 import { storedTextOf } from './stored-text';
 import { forgedWithFreeBlocks, handed, joined } from './testing/hand-over';
-import { pool, request, store } from './testing/memory-fixtures';
+import { pool, request, rivalTakesOne, store } from './testing/memory-fixtures';
 import { expectConsistent } from './testing/consistency';
 
 // A burst's successor reads its own keys while it waits and takes the node's blocks from its
@@ -91,14 +90,7 @@ describe('a successor with the handed state', () => {
     const early = await readEarly(s, 'net.c1');
     const first = await assignAddresses(s, request('net.c0'));
     // Another writer (a DEL, an operator) takes an address of the block after the handover.
-    const [cidr] = s.affinitiesOf('node-a');
-    const block = s.allBlocks().find((b) => b.cidr === cidr);
-    if (block === undefined || cidr === undefined) throw new Error('no block');
-    const rival = assignFromBlock(block, { count: 1, handleId: 'n.rival' });
-    await s.commit([
-      { kind: 'block', cidr, expect: s.revisionOfBlock(cidr), value: rival.block },
-      { kind: 'handle', id: 'n.rival', expect: 0, value: { block: { [cidr]: 1 } } },
-    ]);
+    await rivalTakesOne(s, s.affinitiesOf('node-a')[0]);
     s.requests = 0;
     const firstView = joined(early, handed(first.state));
     const second = await assignAddresses(s, request('net.c1', { firstView }));

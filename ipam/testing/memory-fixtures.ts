@@ -1,5 +1,6 @@
 import type { AssignRequest } from '../assign';
 import type { PoolSpec } from '../block-store';
+import { assignFromBlock } from '../core';
 import { MemoryBlockStore } from '../memory-block-store';
 
 // Fixtures for the allocator's unit tests on the in-memory store.
@@ -41,4 +42,18 @@ export function request(handleId: string, extra: Partial<AssignRequest> = {}): A
     random: () => 0.5,
     ...extra,
   };
+}
+
+/**
+ * Another writer (a rival process, a DEL, an operator) takes the next free address of `cidr` for
+ * the handle `n.rival`, in a commit of its own. The memory store applies it at once.
+ */
+export function rivalTakesOne(s: MemoryBlockStore, cidr: string | undefined): Promise<unknown> {
+  const block = s.allBlocks().find((b) => b.cidr === cidr);
+  if (block === undefined || cidr === undefined) throw new Error('no block');
+  const rival = assignFromBlock(block, { count: 1, handleId: 'n.rival' });
+  return s.commit([
+    { kind: 'block', cidr, expect: s.revisionOfBlock(cidr), value: rival.block },
+    { kind: 'handle', id: 'n.rival', expect: 0, value: { block: { [cidr]: 1 } } },
+  ]);
 }
