@@ -5,6 +5,7 @@ export {
   createPodLink,
   removePodLink,
   setupPodNetwork,
+  type Families,
   type PodLink,
   type PodNetwork,
   type PodNetworkSpec,

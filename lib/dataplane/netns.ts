@@ -1,4 +1,5 @@
 import { readlinkSync, statfsSync, statSync, type Stats } from 'node:fs';
+import { basename } from 'node:path';
 import { CniError, ErrorCode } from '../cni/errors';
 
 // What CNI_NETNS points at, judged before anything changes. A bind-mounted namespace
@@ -83,4 +84,29 @@ export function assertUsableNetns(path: string): void {
         ? `CNI_NETNS ${path} is the plugin's own network namespace`
         : `netns path ${path} is not a network namespace: ${why}`;
   throw new CniError(ErrorCode.invalidNetns, msg);
+}
+
+/** Where iproute2 looks up a netns by name (`ip -n NAME`, `ip netns exec NAME`). */
+const NETNS_RUN_DIR = '/var/run/netns';
+/** A name that is safe as one token of an `ip -batch` line and as a file under NETNS_RUN_DIR. */
+const NETNS_NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}$/;
+
+/**
+ * The name under /var/run/netns by which iproute2 reaches the netns at `path`, if it has one:
+ * containerd, CRI-O, podman and `ip netns add` all make their pods' namespaces there. With a name,
+ * iproute2 enters the netns itself (`ip -n`, and `netns exec` from a batch line), so no nsenter
+ * and no process of the plugin's own is needed. The file under that name must be the same
+ * namespace (same nsfs inode), not just share the basename.
+ */
+export function netnsName(path: string): string | undefined {
+  const name = basename(path);
+  if (!NETNS_NAME.test(name)) return undefined;
+  try {
+    const named = statSync(`${NETNS_RUN_DIR}/${name}`, { throwIfNoEntry: false });
+    if (named === undefined) return undefined;
+    const given = statSync(path);
+    return named.dev === given.dev && named.ino === given.ino ? name : undefined;
+  } catch {
+    return undefined;
+  }
 }

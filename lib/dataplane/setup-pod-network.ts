@@ -33,19 +33,24 @@ import {
   splitAddresses,
 } from './names';
 import { deleteHostLink } from './host-link';
-import { assertUsableNetns } from './netns';
+import { assertUsableNetns, netnsName } from './netns';
 import { linkExistsHere, readIfInet6, writeSysctls } from './proc-net';
 import { containerSysctlArgs, hostSysctls } from './sysctls';
 
-// Calico's DoNetworking (calico-behaviour.md §4.1) in three processes on the hot path:
+// Calico's DoNetworking (calico-behaviour.md §4.1) in two processes on the hot path:
 //   1. ip -batch (here)     first: the veth pair, host end with the EE MAC, container end in the
 //                           pod netns; the process then waits for the host end's configuration
 //      (in-process)         host sysctls under /proc/sys/net
-//   2. nsenter sysctl       pod forwarding, accept_dad
-//   3. nsenter ip -batch    container end up, gateway routes, /32 and /128 addresses, its MAC
+//   1, later:               pod forwarding and accept_dad: `netns exec POD sysctl`, a fork of the
+//                           small ip process rather than of the plugin
+//   2. ip -n POD -batch     container end up, gateway routes, /32 and /128 addresses, its MAC
 //   1, later:               host end up (+ eui64 for IPv6), host routes, read the MAC back
-// 2 and 3 are started as soon as the veth exists, and 1 keeps running after making it, while the
-// caller's IPAM still waits on etcd; all three read their remaining input once the addresses are
+// A netns without a name under /var/run/netns (a /proc/PID/ns/net path, say) cannot be named in
+// a batch line or to `ip -n`: its pod end runs under nsenter, and its sysctls in a third process,
+// `nsenter --net=POD sysctl`. Each fork of the plugin blocks its thread until the child has
+// exec'd (~5 ms on a small VM), so every process not forked is a few milliseconds off every ADD.
+// 2 (and 3) are started as soon as the veth exists, and 1 keeps running after making it, while the
+// caller's IPAM still waits on etcd; all read their remaining input once the addresses are
 // known, so their fork, exec and nsenter are off the critical path. Everything after the veth is
 // undone by deleting the host end (the kernel removes the peer and the host routes with it);
 // nothing else is ever deleted.
@@ -70,6 +75,13 @@ export interface PodNetworkSpec {
   /** container_settings.allow_ip_forwarding: pod forwarding sysctls 1 instead of 0. */
   allowIpForwarding: boolean;
   /**
+   * The address families the pod will get, when the caller knows them before IPAM answers
+   * (calico-ipam's assign_ipv4 and assign_ipv6): the pod's sysctls are then set as soon as the
+   * veth exists, while IPAM still waits on etcd. Should the addresses say otherwise, they are set
+   * again for the families the pod got.
+   */
+  families?: Families;
+  /**
    * Destinations routed through the gateway (169.254.1.1, or the host end's link-local for IPv6);
    * default: `0.0.0.0/0` and `::/0` for the families the pod has. Calico's custom IPAM routes.
    */
@@ -78,6 +90,12 @@ export interface PodNetworkSpec {
   timeoutMs?: number;
   /** Receives non-fatal problems (upstream only warns for proxy_delay and accept_ra). */
   warn?: (message: string) => void;
+}
+
+/** Which address families a pod has. */
+export interface Families {
+  v4: boolean;
+  v6: boolean;
 }
 
 /** What the result and the WorkloadEndpoint need. */
@@ -110,17 +128,23 @@ export async function setupPodNetwork(spec: PodNetworkSpec): Promise<PodNetwork>
 export interface PodLink {
   readonly spec: Omit<PodNetworkSpec, 'addresses' | 'routes'>;
   readonly deadline: Deadline;
-  /** The three processes, started and waiting for their remaining input. */
+  /** The processes, started and waiting for their remaining input. */
   readonly waiting: WaitingProcesses;
+  /** The pod's sysctls for spec.families, set by the host's batch while IPAM runs. */
+  readonly earlySysctls?: { families: Families; done: Promise<void> };
 }
 
 /** The processes that configure the veth, started before the addresses are known. */
 interface WaitingProcesses {
-  /** `nsenter --net=POD sysctl -q -p -`: reads `key=value` lines. */
-  podSysctls: StartedCommand;
+  /**
+   * Who sets the pod's sysctls: the host's batch (`netns exec NAME sysctl`) for a netns with a
+   * name, else a process of their own, `nsenter --net=POD sysctl -q -p -` (reads `key=value`
+   * lines).
+   */
+  podSysctls: { netnsName: string } | { process: StartedCommand };
   /** `ip -j -force -batch -` here, which made the veth. */
   host: StartedBatch;
-  /** `nsenter --net=POD ip -j -batch -`. */
+  /** `ip -n POD -j -batch -`, or under `nsenter --net=POD` for a netns without a name. */
   pod: StartedBatch;
 }
 
@@ -149,7 +173,29 @@ export async function createPodLink(
   const deadline = new Deadline(spec.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   await removeStaleHostLink(spec, deadline);
   const host = await createVeth(spec, deadline);
-  return { spec, deadline, waiting: { host, ...startPodProcesses(spec, deadline) } };
+  const waiting = { host, ...startPodProcesses(spec, deadline) };
+  const { families } = spec;
+  if (families === undefined || 'process' in waiting.podSysctls) return { spec, deadline, waiting };
+  const done = podSysctlsFromHost(spec, {
+    args: podSysctlArgs(spec, families),
+    netnsName: waiting.podSysctls.netnsName,
+    batch: host,
+  });
+  // Awaited by configurePodLink; when IPAM fails first, nobody does.
+  done.catch(() => undefined);
+  return { spec, deadline, waiting, earlySysctls: { families, done } };
+}
+
+function podSysctlArgs(
+  spec: Pick<PodNetworkSpec, 'containerIfName' | 'allowIpForwarding'>,
+  families: Families,
+): string[] {
+  return containerSysctlArgs(
+    spec.containerIfName,
+    families.v4,
+    families.v6,
+    spec.allowIpForwarding,
+  );
 }
 
 function startPodProcesses(
@@ -157,25 +203,36 @@ function startPodProcesses(
   deadline: Deadline,
 ): Omit<WaitingProcesses, 'host'> {
   const timeoutMs = deadline.remaining();
+  const name = BATCH_SAFE_PATH.test(tool('sysctl')) ? netnsName(spec.netns) : undefined;
+  const pod = (when?: Promise<void>) =>
+    startIpBatch({
+      json: true,
+      netns: spec.netns,
+      netnsName: name,
+      timeoutMs,
+      step: `configure the pod end in netns ${spec.netns}`,
+      ...(when === undefined ? {} : { when }),
+    });
+  if (name !== undefined) return { podSysctls: { netnsName: name }, pod: pod() };
   // One fork per event-loop turn: IPAM's etcd answers are handled between them, not after all.
   const first = nextTurn();
   return {
-    podSysctls: startCommand(
-      [tool('nsenter'), `--net=${spec.netns}`, tool('sysctl'), '-q', '-p', '-'],
-      { stdin: true, timeoutMs, step: `set sysctls in netns ${spec.netns}` },
-    ),
-    pod: startIpBatch({
-      json: true,
-      netns: spec.netns,
-      timeoutMs,
-      step: `configure the pod end in netns ${spec.netns}`,
-      when: first,
-    }),
+    podSysctls: {
+      process: startCommand(
+        [tool('nsenter'), `--net=${spec.netns}`, tool('sysctl'), '-q', '-p', '-'],
+        { stdin: true, timeoutMs, step: `set sysctls in netns ${spec.netns}` },
+      ),
+    },
+    pod: pod(first),
   };
 }
 
+/** A path iproute2's batch tokenizer reads as one word, as it is. */
+const BATCH_SAFE_PATH = /^\/[\w./+-]+$/;
+
 function cancelWaiting(link: PodLink): void {
-  link.waiting.podSysctls.cancel();
+  const { podSysctls } = link.waiting;
+  if ('process' in podSysctls) podSysctls.process.cancel();
   link.waiting.host.cancel();
   link.waiting.pod.cancel();
 }
@@ -327,16 +384,16 @@ async function configure(
   const { deadline, waiting } = link;
   writeSysctls(hostSysctls(spec.hostIfName, v4.length > 0, v6.length > 0), spec.warn);
 
-  // IPv4 only: the pod's sysctls, the host end and the pod end are independent, so all three
-  // processes run at once. With IPv6 the pod end must wait for its accept_dad=0.
+  // IPv4 only: the pod's sysctls, the host end and the pod end are independent, so they run at
+  // once (the host's batch sets the pod's sysctls first, then its own end). With IPv6 the pod end
+  // must wait for its accept_dad=0.
   const podEnd = v6.length === 0 ? containerUp(spec, { v4, v6, batch: waiting.pod }) : undefined;
+  const sysctlsSet = podSysctlsFor(spec, { v4: v4.length > 0, v6: v6.length > 0 }, link);
+  // The host's batch runs its lines in order: its own end's come after the pod's sysctls.
+  const hostEnd = () => hostUp(spec, { v4, v6, batch: waiting.host, deadline });
   const [container, host, early] = await Promise.allSettled([
-    containerSysctls(spec, {
-      hasV4: v4.length > 0,
-      hasV6: v6.length > 0,
-      waiting: waiting.podSysctls,
-    }),
-    hostUp(spec, { v4, v6, batch: waiting.host, deadline }),
+    sysctlsSet,
+    'process' in waiting.podSysctls ? hostEnd() : sysctlsSet.then(hostEnd),
     podEnd ?? Promise.resolve(undefined),
   ]);
   if (container.status === 'rejected') throw container.reason;
@@ -349,12 +406,47 @@ async function configure(
   return { containerMac };
 }
 
+/**
+ * The pod's sysctls for the families it got: by their own process, or by the host's batch, where
+ * those set while IPAM ran count if they were for the same families.
+ */
+function podSysctlsFor(spec: PodNetworkSpec, families: Families, link: PodLink): Promise<void> {
+  const args = podSysctlArgs(spec, families);
+  const { podSysctls, host } = link.waiting;
+  if ('process' in podSysctls) return containerSysctls(spec, { args, waiting: podSysctls.process });
+  const early = link.earlySysctls;
+  if (early !== undefined && early.families.v4 === families.v4 && early.families.v6 === families.v6)
+    return early.done;
+  const { netnsName } = podSysctls;
+  return (early?.done ?? Promise.resolve()).then(() =>
+    podSysctlsFromHost(spec, { args, netnsName, batch: host }),
+  );
+}
+
+/**
+ * Steps 4, 8 and 10 for a named pod netns: one line of the host's batch, `netns exec POD sysctl
+ * -q -w ...`, whose sysctl iproute2 forks and waits for; then a `link show` that answers once it
+ * is done.
+ */
+async function podSysctlsFromHost(
+  spec: Pick<PodNetworkSpec, 'netns' | 'hostIfName'>,
+  options: { args: readonly string[]; netnsName: string; batch: StartedBatch },
+): Promise<void> {
+  const { args } = options;
+  if (args.length === 0) return;
+  const commands: BatchCommand[] = [
+    { command: `netns exec ${options.netnsName} ${tool('sysctl')} -q -w ${args.join(' ')}` },
+    { command: `link show dev ${spec.hostIfName}`, prints: true },
+  ];
+  const step = `set sysctls ${args.join(' ')} in netns ${spec.netns}`;
+  requireAllOk(step, commands, await options.batch.exchange(commands));
+}
+
 async function containerSysctls(
   spec: PodNetworkSpec,
-  options: { hasV4: boolean; hasV6: boolean; waiting: StartedCommand },
+  options: { args: readonly string[]; waiting: StartedCommand },
 ): Promise<void> {
-  const { hasV4, hasV6 } = options;
-  const args = containerSysctlArgs(spec.containerIfName, hasV4, hasV6, spec.allowIpForwarding);
+  const { args } = options;
   options.waiting.feed(args.map((a) => `${a}\n`).join(''));
   const argv = [tool('nsenter'), `--net=${spec.netns}`, tool('sysctl'), '-q', '-p', '-'];
   const step = `set sysctls ${args.join(' ')} in netns ${spec.netns}`;

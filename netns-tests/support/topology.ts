@@ -200,6 +200,12 @@ export class Topology {
     return Object.fromEntries(keys.map((k, i) => [k, values[i] ?? '']));
   }
 
+  /** Writes sysctls inside namespace `ns` (keys in slash form), as a test's starting point. */
+  async setSysctls(ns: Netns, values: Record<string, string>): Promise<void> {
+    const pairs = Object.entries(values).map(([key, value]) => `${key}=${value}`);
+    await run(IP, ['netns', 'exec', ns.name, 'sysctl', '-q', '-w', ...pairs]);
+  }
+
   /** True when one ping from `ns` to `target` is answered within 2 s. */
   async ping(ns: Netns, target: string): Promise<boolean> {
     const args = ['netns', 'exec', ns.name, 'ping', ...(target.includes(':') ? ['-6'] : [])];

@@ -8,8 +8,10 @@ import {
   readHostRoutes,
   removePodLink,
   teardownPodNetwork,
+  type Families,
   type PodLink,
 } from '../../lib/dataplane';
+import { parseIpamNetConf } from '../../lib/calico/ipam-netconf';
 import type { Kv } from '../../lib/datastore/kv';
 import type { WorkloadEndpoint } from '../../lib/datastore/calico/workload-endpoint';
 import type { SideHooks } from '../../ipam/block-store';
@@ -179,10 +181,30 @@ function podLinkSpec(ctx: CalicoContext): PodLinkSpec {
     // Chosen here so that the endpoint, which records it, can be written while the veth is set up.
     containerMac: randomMac(),
     allowIpForwarding: ctx.conf.allowIpForwarding,
+    ...withFamilies(expectedFamilies(ctx)),
     warn: (message) => {
       ctx.log.warning(message);
     },
   };
+}
+
+/**
+ * The families calico-ipam will assign, known before it answers unless CNI_ARGS asks for a
+ * specific IP: assign_ipv4 and assign_ipv6. The pod's sysctls can then be set while IPAM runs.
+ */
+function expectedFamilies(ctx: CalicoContext): Families | undefined {
+  if (ctx.ipamType !== 'calico-ipam' || ctx.args.args.ip !== undefined) return undefined;
+  try {
+    const { assignIpv4, assignIpv6 } = parseIpamNetConf(ctx.args.netConf.raw);
+    return { v4: assignIpv4, v6: assignIpv6 };
+  } catch {
+    // IPAM reports a bad ipam section itself, with its own code.
+    return undefined;
+  }
+}
+
+function withFamilies(families: Families | undefined): { families?: Families } {
+  return families === undefined ? {} : { families };
 }
 
 /** Removes the veth pair if it was made (the ADD stops before configuring it). */
