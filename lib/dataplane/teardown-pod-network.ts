@@ -2,7 +2,7 @@ import { CniError, ErrorCode } from '../cni/errors';
 import { CommandTimedOut, Deadline, describeArgv, runCommand, tool } from './command';
 import { deleteHostLink } from './host-link';
 import { assertInterfaceName } from './names';
-import { netnsState } from './netns';
+import { netnsName, netnsState } from './netns';
 import { linkExistsHere } from './proc-net';
 
 /** Which pod network to remove. */
@@ -46,7 +46,11 @@ export async function teardownPodNetwork(ref: PodNetworkRef): Promise<void> {
 }
 
 async function deleteContainerLink(netns: string, ctr: string, deadline: Deadline): Promise<void> {
-  const argv = [tool('nsenter'), `--net=${netns}`, tool('ip'), 'link', 'del', 'dev', ctr];
+  // A named netns needs no nsenter: one exec fewer.
+  const name = netnsName(netns);
+  const enter =
+    name === undefined ? [tool('nsenter'), `--net=${netns}`, tool('ip')] : [tool('ip'), '-n', name];
+  const argv = [...enter, 'link', 'del', 'dev', ctr];
   const step = `delete ${ctr} in netns ${netns}`;
   let result;
   try {

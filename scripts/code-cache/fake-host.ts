@@ -10,6 +10,11 @@ import { PassThrough } from 'node:stream';
 // unchanged on top, which is what the code cache has to learn.
 
 const HOST_MAC = 'ee:ee:ee:ee:ee:ee';
+/**
+ * A pod netns by name, as containerd makes them: the fake fs shows it (and its twin under
+ * /var/run/netns) as the training process's own netns seen by pid, a real nsfs file.
+ */
+export const TRAINING_NETNS = '/var/run/netns/calico-code-cache-training';
 const realRequire = createRequire(import.meta.url);
 
 /** What the bundle printed and ran. */
@@ -53,12 +58,16 @@ function fakeFs(options: { stdin: () => string; log: FakeHostLog }): typeof real
     // CNI_NETNS is the training process's own netns by its pid (a real nsfs file); this makes the
     // plugin's view of its own netns another one.
     statSync: ((path: realFs.PathLike, opts?: unknown) => {
-      const stat = realFs.statSync(path, opts as undefined);
+      const stat = realFs.statSync(namedNetns(path), opts as undefined);
       // The plugin stats its own netns without options: never undefined here.
       if (path === '/proc/self/ns/net')
         return Object.assign(Object.create(stat) as realFs.Stats, { ino: -1 });
       return stat;
     }) as typeof realFs.statSync,
+    statfsSync: ((path: realFs.PathLike, opts?: unknown) =>
+      realFs.statfsSync(namedNetns(path), opts as undefined)) as typeof realFs.statfsSync,
+    openSync: (path: realFs.PathLike, flags?: realFs.OpenMode) =>
+      realFs.openSync(namedNetns(path), flags ?? 'r'),
   };
   return new Proxy(realFs, {
     get: (target, prop, receiver) =>
@@ -66,6 +75,11 @@ function fakeFs(options: { stdin: () => string; log: FakeHostLog }): typeof real
         ? overrides[prop as keyof typeof overrides]
         : (Reflect.get(target, prop, receiver) as unknown),
   });
+}
+
+/** TRAINING_NETNS stands for the training process's netns by pid. */
+function namedNetns(path: realFs.PathLike): realFs.PathLike {
+  return path === TRAINING_NETNS ? `/proc/${process.pid}/ns/net` : path;
 }
 
 /** A spawn whose children answer at once, the way the real tools do on success. */
@@ -87,7 +101,8 @@ function fakeSpawn(log: FakeHostLog) {
     child.kill = () => true;
     const pipedStdin = options?.stdio?.[0] === 'pipe';
     child.stdin = pipedStdin ? new PassThrough() : null;
-    const inNetns = argv.some((a) => a.startsWith('--net='));
+    // nsenter --net=POD ip ..., or ip -n POD ...
+    const inNetns = argv.some((a) => a.startsWith('--net=') || a === '-n');
     // Like `ip -batch -`, each line is answered as it arrives: an ADD waits for the answer to
     // `link show` after `link add` before it goes on.
     const answer = (lines: readonly string[]): void => {

@@ -1,6 +1,6 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Script } from 'node:vm';
-import { fakeRequire, type FakeHostLog } from './fake-host';
+import { fakeRequire, TRAINING_NETNS, type FakeHostLog } from './fake-host';
 import { startFakeGateway } from './fake-etcd-gateway';
 
 // Usage (from scripts/build.mjs): node --import tsx scripts/code-cache/train.ts NAME SOURCE OUT
@@ -36,21 +36,26 @@ interface Invocation {
   command: 'ADD' | 'DEL';
   containerId: string;
   cniArgs?: string;
+  /** A pod netns named under /var/run/netns (containerd, CRI-O, podman), else a /proc path. */
+  named: boolean;
 }
 
-// Both orchestrators: a runtime's pods (cni) and kubelet's (k8s, which names the veth by hash).
+// Both orchestrators: a runtime's pods (cni) and kubelet's (k8s, which names the veth by hash);
+// both kinds of CNI_NETNS, which take different dataplane paths (setup-pod-network.ts).
 const INVOCATIONS: Invocation[] = [
-  { command: 'ADD', containerId: 'training-cni' },
-  { command: 'DEL', containerId: 'training-cni' },
+  { command: 'ADD', containerId: 'training-cni', named: false },
+  { command: 'DEL', containerId: 'training-cni', named: false },
   {
     command: 'ADD',
     containerId: 'training-k8s',
     cniArgs: 'IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=training',
+    named: true,
   },
   {
     command: 'DEL',
     containerId: 'training-k8s',
     cniArgs: 'IgnoreUnknown=1;K8S_POD_NAMESPACE=default;K8S_POD_NAME=training',
+    named: true,
   },
 ];
 
@@ -96,7 +101,7 @@ async function invoke(
     PATH: '/usr/sbin:/usr/bin:/sbin:/bin',
     CNI_COMMAND: invocation.command,
     CNI_CONTAINERID: invocation.containerId,
-    CNI_NETNS: `/proc/${process.pid}/ns/net`,
+    CNI_NETNS: invocation.named ? TRAINING_NETNS : `/proc/${process.pid}/ns/net`,
     CNI_IFNAME: 'eth0',
     CNI_PATH: '/opt/cni/bin',
     ...(invocation.cniArgs === undefined ? {} : { CNI_ARGS: invocation.cniArgs }),
