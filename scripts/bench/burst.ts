@@ -110,3 +110,21 @@ export async function measureBurst(
     await options.pods.remove(...pods);
   }
 }
+
+/**
+ * The floor of a burst: `size` concurrent `node -e 0`, started and timed as the ADDs are. On a
+ * 2-core node a hundred Node starts alone take seconds; no Node plugin's burst can be shorter.
+ */
+export async function measureBurstFloor(size: number): Promise<{ size: number; wallMs: number }> {
+  await waitForQuiet();
+  const started = process.hrtime.bigint();
+  const runs = await Promise.all(
+    Array.from({ length: size }, () =>
+      timed({ argv: [process.execPath, '-e', '0'], env: {}, stdin: '' }),
+    ),
+  );
+  const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
+  const failed = runs.find((r) => r.code !== 0);
+  if (failed !== undefined) throw new Error(`node -e 0 exited ${failed.code}: ${failed.stderr}`);
+  return { size, wallMs };
+}

@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release } from 'node:os';
 import { join } from 'node:path';
-import { measureBurst } from './burst';
+import { measureBurst, measureBurstFloor } from './burst';
 import { measureClaims } from './claim';
 import { measureLatency } from './latency';
 import { markdown } from './markdown';
@@ -49,6 +49,8 @@ async function main(args: InNodeArgs): Promise<void> {
     // wave also waits for the node's CPUs to go quiet (quiet.ts) before it starts.
     step('burst warm-up: 10 concurrent ADDs, then DELs (not recorded)');
     await measureBurst(setup, { size: Math.min(10, options.burst), pods, build: 'calico' });
+    step(`burst floor: ${options.burst} concurrent node -e 0`);
+    const burstFloor = await measureBurstFloor(options.burst);
     const bursts = [];
     for (const build of ['calico', 'calico SEA'] as const) {
       step(`burst (${build}): ${options.burst} concurrent ADDs, then DELs`);
@@ -73,6 +75,7 @@ async function main(args: InNodeArgs): Promise<void> {
       },
       options,
       ...summarise({ series, rss, claim }),
+      burstFloor,
       bursts,
     };
     const full: BenchResults = { ...results, targets: checkTargets(results) };

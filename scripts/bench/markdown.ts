@@ -37,6 +37,10 @@ export function markdown(r: BenchResults): string {
       '.',
     '',
   );
+  push(
+    `Burst floor: ${r.burstFloor.size} concurrent \`node -e 0\` on the same node took ${(r.burstFloor.wallMs / 1000).toFixed(2)} s.`,
+    '',
+  );
   for (const b of r.bursts) {
     push(
       `Burst of ${b.size} concurrent ${b.build} calls on one node: ADD ${(b.add.wallMs / 1000).toFixed(2)} s, ` +

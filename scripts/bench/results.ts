@@ -39,6 +39,8 @@ export interface BenchResults {
   options: BenchOptions;
   series: SeriesResult[];
   rss: (RssSeries & { maxMB: number })[];
+  /** The same number of concurrent `node -e 0`: what no Node plugin's burst can beat. */
+  burstFloor: { size: number; wallMs: number };
   /** One burst per build of calico: the script bundle, then the single executable. */
   bursts: BurstResult[];
   claim: ClaimResult[];

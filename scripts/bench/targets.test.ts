@@ -36,6 +36,7 @@ function results(overrides: { burst?: number; claim?: [number, number] } = {}) {
     machine: { cpus: 2, cpu: 'x', kernel: 'k', node: 'v20', etcd: '3.4', load: [1, 1] },
     options: parseOptions([], '/repo'),
     ...summary,
+    burstFloor: { size: overrides.burst ?? FULL.burst, wallMs: 3000 },
     bursts: [
       {
         build: 'calico',

@@ -50,7 +50,7 @@ export function checkTargets(r: Omit<BenchResults, 'targets'>): TargetCheck[] {
   for (const b of r.bursts) {
     checks.push({
       target: `${FULL.burst} concurrent ${b.build} ADDs on one node: 0 failures, 0 duplicates, ≤ ${TARGETS.burstMs / 1000} s`,
-      figure: `${b.size} ADDs: ${(b.add.wallMs / 1000).toFixed(2)} s, ${b.add.failures} failures, ${b.add.duplicates} duplicates`,
+      figure: `${b.size} ADDs: ${(b.add.wallMs / 1000).toFixed(2)} s, ${b.add.failures} failures, ${b.add.duplicates} duplicates (${r.burstFloor.size} × node -e 0: ${(r.burstFloor.wallMs / 1000).toFixed(2)} s)`,
       verdict:
         b.size === FULL.burst
           ? verdict(
