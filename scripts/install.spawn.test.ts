@@ -47,12 +47,20 @@ describe('scripts/install --root STAGING', () => {
       CONFLIST,
       'opt/cni/bin/calico',
       'opt/cni/bin/calico-ipam',
+      'opt/cni/bin/calico-ipam.cache',
+      'opt/cni/bin/calico.cache',
       'usr/local/bin/calicoctl',
+      'usr/local/bin/calicoctl.cache',
       'var/lib/calico/nodename',
     ]);
     for (const name of ['calico', 'calico-ipam']) {
-      expect(readFileSync(join(root, 'opt/cni/bin', name))).toEqual(readFileSync(join(DIST, name)));
-      expect(statSync(join(root, 'opt/cni/bin', name)).mode & 0o777).toBe(0o755);
+      const installed = join(root, 'opt/cni/bin', name);
+      expect(readFileSync(installed)).toEqual(readFileSync(join(DIST, name)));
+      expect(statSync(installed).mode & 0o777).toBe(0o755);
+      expect(readFileSync(`${installed}.cache`)).toEqual(readFileSync(join(DIST, `${name}.cache`)));
+      // The installed script finds its cache beside it, and this Node.js takes it.
+      const cache = spawnSync(installed, ['--code-cache-status'], { encoding: 'utf8', env: {} });
+      expect(cache.stdout).toBe('accepted\n');
     }
     expect(read('var/lib/calico/nodename')).toBe('node-7');
     expect(JSON.parse(read(CONFLIST))).toEqual({

@@ -134,18 +134,24 @@ function main(): void {
     const from = join(options.dist, ...(sea ? ['sea'] : []), name);
     const build = sea ? 'npm run build:sea' : 'npm run build';
     if (!existsSync(from)) throw new Error(`${from} is missing: run \`${build}\` first`);
-    return { name, content: readFileSync(from) };
+    // A script's V8 code cache is a file beside it (the single executable carries its own).
+    const cache = sea || !existsSync(`${from}.cache`) ? undefined : readFileSync(`${from}.cache`);
+    return { name, content: readFileSync(from), cache };
   });
   const withPortmap = existsSync(staged(join(options.binDir, 'portmap')));
   const list = conflist(withPortmap);
   const conflistPath = staged(join(options.confDir, options.conflist));
   validateConflist(list, 'the conflist to write');
   const targets: Target[] = [
-    ...binaries.map(({ name, content }) => ({
-      path: staged(join(name === 'calicoctl' ? options.ctlDir : options.binDir, name)),
-      content,
-      mode: 0o755,
-    })),
+    ...binaries.flatMap(({ name, content, cache }) => {
+      const path = staged(join(name === 'calicoctl' ? options.ctlDir : options.binDir, name));
+      // The cache before its script: a runtime that runs the new script with the old cache only
+      // compiles it (V8 refuses a cache made for other source).
+      return [
+        ...(cache === undefined ? [] : [{ path: `${path}.cache`, content: cache, mode: 0o644 }]),
+        { path, content, mode: 0o755 },
+      ];
+    }),
     { path: conflistPath, content: Buffer.from(list), mode: 0o644 },
   ];
   // Checked before anything is written: a refusal leaves the node as it was.
