@@ -2,7 +2,7 @@ import { HANDLES_PREFIX, WORKLOAD_ENDPOINTS_PREFIX } from '../../lib/datastore/c
 import { ip } from '../../netns-tests/support/topology';
 import { counted, countsTotal } from './etcd-requests';
 import type { Pods } from './pods';
-import { CALICO_BUILDS, cniEnv, timed, type CalicoBuild, type Timed } from './runner';
+import { CALICO_BUILDS, cniEnv, NODE_FLOOR, timed, type CalicoBuild, type Timed } from './runner';
 import { waitForQuiet } from './quiet';
 import { NETWORK, type BenchSetup } from './setup';
 
@@ -118,11 +118,7 @@ export async function measureBurst(
 export async function measureBurstFloor(size: number): Promise<{ size: number; wallMs: number }> {
   await waitForQuiet();
   const started = process.hrtime.bigint();
-  const runs = await Promise.all(
-    Array.from({ length: size }, () =>
-      timed({ argv: [process.execPath, '-e', '0'], env: {}, stdin: '' }),
-    ),
-  );
+  const runs = await Promise.all(Array.from({ length: size }, () => timed(NODE_FLOOR)));
   const wallMs = Number(process.hrtime.bigint() - started) / 1e6;
   const failed = runs.find((r) => r.code !== 0);
   if (failed !== undefined) throw new Error(`node -e 0 exited ${failed.code}: ${failed.stderr}`);

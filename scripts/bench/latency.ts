@@ -5,6 +5,7 @@ import {
   CALICO_IPAM,
   cniEnv,
   mustSucceed,
+  NODE_FLOOR,
   REFERENCE_DIR,
   type CalicoBuild,
   type Command,
@@ -106,7 +107,7 @@ function round(setup: BenchSetup, i: number, pods: { ptp: Pod; calico: Pod }): S
       {
         name: 'node -e 0',
         etcd: false,
-        command: { argv: [process.execPath, '-e', '0'], env: {}, stdin: '' },
+        command: NODE_FLOOR,
       },
     ],
     [version('calico')],

@@ -32,6 +32,9 @@ export interface Command {
   stdin: string;
 }
 
+/** `node -e 0` with the Node.js of the benchmark: the floor of any Node plugin's start. */
+export const NODE_FLOOR: Command = { argv: [process.execPath, '-e', '0'], env: {}, stdin: '' };
+
 /** A finished run with its wall time from spawn to exit (stdout fully read). */
 export interface Timed extends Run {
   ms: number;
