@@ -1,5 +1,5 @@
-import { writeFileSync } from 'node:fs';
-import { beforeEach, expect, it } from 'vitest';
+import { rmSync, writeFileSync } from 'node:fs';
+import { afterEach, beforeEach, expect, it } from 'vitest';
 import { etcdKvRequests } from '../ipam/testing/ipam-binary';
 import type { CalicoNode, PluginRun } from './support/calico-node';
 import { useCalicoNode } from './support/hooks';
@@ -56,6 +56,17 @@ describeAsRoot('calico plugin on a node netns with etcd', () => {
   const topology = (): Topology => current().topology;
   beforeEach(() => {
     node = current();
+  });
+  // What a test puts in /tmp (host-local's state, a plain file posing as a netns), removed after
+  // each test whatever its outcome.
+  const scratch: string[] = [];
+  const scratchPath = (name: string): string => {
+    const path = `/tmp/${name}`;
+    scratch.push(path);
+    return path;
+  };
+  afterEach(() => {
+    for (const path of scratch.splice(0)) rmSync(path, { recursive: true, force: true });
   });
 
   it('ADD builds the pod network, the endpoint and the profile as Calico does', async () => {
@@ -258,7 +269,7 @@ describeAsRoot('calico plugin on a node netns with etcd', () => {
       code: 120,
       msg: /eth0/,
     });
-    const file = `/tmp/not-a-netns-${process.pid}`;
+    const file = scratchPath(`not-a-netns-${process.pid}`);
     writeFileSync(file, '');
     cases.push({
       name: 'a netns path that is a plain file',
@@ -344,7 +355,7 @@ describeAsRoot('calico plugin on a node netns with etcd', () => {
   });
 
   it('works end to end with host-local as the IPAM (exec path)', async () => {
-    const dataDir = `/tmp/host-local-${node.topology.node.name}`;
+    const dataDir = scratchPath(`host-local-${node.topology.node.name}`);
     const conf = node.conf({ ipam: { type: 'host-local', subnet: '10.2.0.0/24', dataDir } });
     const a = await topology().pod();
     const b = await topology().pod();
@@ -437,7 +448,7 @@ describeAsRoot('calico plugin on a node netns with etcd', () => {
   });
 
   it('programs the routes host-local asks for, and the defaults too only with include_default_routes', async () => {
-    const dataDir = `/tmp/host-local-routes-${node.topology.node.name}`;
+    const dataDir = scratchPath(`host-local-routes-${node.topology.node.name}`);
     const ipam = {
       type: 'host-local',
       subnet: '10.3.0.0/24',
