@@ -11,8 +11,8 @@ import { PassThrough } from 'node:stream';
 
 const HOST_MAC = 'ee:ee:ee:ee:ee:ee';
 /**
- * A pod netns by name, as containerd makes them: the fake fs shows it (and its twin under
- * /var/run/netns) as the training process's own netns seen by pid, a real nsfs file.
+ * A pod netns with a name under /var/run/netns, as containerd makes them: the fake fs shows it as
+ * the training process's own netns seen by pid, a real nsfs file.
  */
 export const TRAINING_NETNS = '/var/run/netns/calico-code-cache-training';
 const realRequire = createRequire(import.meta.url);
