@@ -1,4 +1,5 @@
 import { pluginMain, type PluginHandlers, type PluginOptions } from '../lib/cni/dispatcher';
+import { exitWith } from '../lib/cni/process-io';
 
 /** Runs a plugin binary: the CNI contract when called with no arguments (always, by runtimes). */
 export async function binaryMain(
@@ -12,5 +13,5 @@ export async function binaryMain(
     runFlags(options.binaryName, argv);
     return;
   }
-  process.exitCode = await pluginMain(handlers, options);
+  exitWith(await pluginMain(handlers, options));
 }

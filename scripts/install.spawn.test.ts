@@ -1,7 +1,17 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, relative, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { buildLibcniClient } from '../conformance/libcni-client';
 
@@ -29,6 +39,19 @@ function tree(): string[] {
 }
 
 const read = (path: string): string => readFileSync(join(root, path), 'utf8');
+
+/** The Node.js that `node` on the installer's PATH is: its default for the scripts' #! line. */
+const PATH_NODE = spawnSync('node', ['-p', 'process.execPath'], {
+  encoding: 'utf8',
+  env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+}).stdout.trim();
+
+/** A built script as installed: its `#!/usr/bin/env node` made `#!NODE`, the rest as built. */
+function asInstalled(built: Buffer, node = PATH_NODE): string {
+  const text = built.toString('latin1');
+  expect(text.startsWith('#!/usr/bin/env node\n')).toBe(true);
+  return `#!${node}${text.slice(text.indexOf('\n'))}`;
+}
 const CONFLIST = 'etc/cni/net.d/10-calico.conflist';
 
 describe('scripts/install --root STAGING', () => {
@@ -55,7 +78,7 @@ describe('scripts/install --root STAGING', () => {
     ]);
     for (const name of ['calico', 'calico-ipam']) {
       const installed = join(root, 'opt/cni/bin', name);
-      expect(readFileSync(installed)).toEqual(readFileSync(join(DIST, name)));
+      expect(readFileSync(installed, 'latin1')).toBe(asInstalled(readFileSync(join(DIST, name))));
       expect(statSync(installed).mode & 0o777).toBe(0o755);
       expect(readFileSync(`${installed}.cache`)).toEqual(readFileSync(join(DIST, `${name}.cache`)));
       // The installed script finds its cache beside it, and this Node.js takes it.
@@ -98,8 +121,8 @@ describe('scripts/install --root STAGING', () => {
       expect(cache.stdout).toBe('accepted\n');
     }
     // calicoctl is for humans: the script bundle, as without --sea.
-    expect(readFileSync(join(root, 'usr/local/bin/calicoctl'))).toEqual(
-      readFileSync(join(DIST, 'calicoctl')),
+    expect(readFileSync(join(root, 'usr/local/bin/calicoctl'), 'latin1')).toBe(
+      asInstalled(readFileSync(join(DIST, 'calicoctl'))),
     );
   });
 
@@ -157,9 +180,41 @@ describe('scripts/install --root STAGING', () => {
     expect(read(CONFLIST)).toBe('{"edited":true}\n');
     expect(read('opt/cni/bin/calico')).toBe('old plugin');
     expect(install('--force').status).toBe(0);
-    expect(readFileSync(join(root, 'opt/cni/bin/calico'))).toEqual(
-      readFileSync(join(DIST, 'calico')),
+    expect(readFileSync(join(root, 'opt/cni/bin/calico'), 'latin1')).toBe(
+      asInstalled(readFileSync(join(DIST, 'calico'))),
     );
+  });
+
+  it('writes --node into the scripts, which then run with no PATH at all', () => {
+    // A copy of this Node.js under another name: the #! line must name it, not `env node`.
+    const node = join(root, 'pinned', 'node');
+    mkdirSync(dirname(node), { recursive: true });
+    copyFileSync(process.execPath, node);
+    chmodSync(node, 0o755);
+    const run = install('--node', node);
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    const installed = join(root, 'opt/cni/bin/calico');
+    expect(readFileSync(installed, 'latin1')).toBe(
+      asInstalled(readFileSync(join(DIST, 'calico')), node),
+    );
+    const version = spawnSync(installed, [], { encoding: 'utf8', env: { CNI_COMMAND: 'VERSION' } });
+    expect(version.status).toBe(0);
+    expect(
+      (JSON.parse(version.stdout) as { supportedVersions: string[] }).supportedVersions,
+    ).toContain('0.3.1');
+  });
+
+  it.each([
+    ['a relative path', 'node', 'must be an absolute path'],
+    ['a path with a blank', '/usr/bin/no de', 'must be an absolute path'],
+    ['a missing file', '/nonexistent/node', 'not an executable file'],
+  ])('refuses --node as %s, before writing anything', (_what, node, message) => {
+    const run = install('--node', node);
+    expect(run.status).toBe(1);
+    expect(run.stderr).toContain(`--node `);
+    expect(run.stderr).toContain(message);
+    expect(tree()).toEqual([]);
   });
 
   it('refuses a conflist our parsers reject, before writing anything', () => {

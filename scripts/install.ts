@@ -1,7 +1,16 @@
 import { createHash } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  chmodSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Command } from 'commander';
 import { parseIpamNetConf } from '../lib/calico/ipam-netconf';
@@ -15,7 +24,10 @@ import { etcdSettings } from '../lib/datastore/config';
 // tools), writes the conflist (calico, plus portmap when the bin dir has it) and the nodename
 // file when it is absent. Every path can be staged under --root. A different existing file is
 // never overwritten without --force; the conflist is checked with our own netconf parsers before
-// it is written and again as read back.
+// it is written and again as read back. A script's `#!/usr/bin/env node` becomes `#!NODE`, the
+// Node.js that runs this script unless --node says otherwise: a runtime passes its own PATH (where
+// node may not be, or may be another version than the code cache beside the script was made
+// for), and the exec of env and its PATH search cost every pod start ~2-3 ms.
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -28,6 +40,7 @@ interface Options {
   nodename: string;
   etcdEndpoints: string;
   dist: string;
+  node: string;
   sea?: boolean;
   force?: boolean;
 }
@@ -43,6 +56,7 @@ const program = new Command('install')
   .option('--nodename <name>', 'node name for /var/lib/calico/nodename', hostname())
   .option('--etcd-endpoints <urls>', 'etcd endpoints for the plugins', 'http://127.0.0.1:2379')
   .option('--dist <dir>', 'where the built bundles are', join(repo, 'dist'))
+  .option('--node <path>', "the Node.js in the scripts' #! line", process.execPath)
   .option(
     '--sea',
     'install the plugins as the single executable (npm run build:sea): no Node.js needed',
@@ -122,12 +136,37 @@ function validateConflist(text: string, where: string): void {
   }
 }
 
+/** The scripts' interpreter line: an absolute path, one word (the kernel splits at a blank). */
+function interpreterLine(node: string): string {
+  if (!isAbsolute(node) || !/^[\w./+@-]+$/.test(node) || node.length > 200) {
+    throw new Error(
+      `--node ${JSON.stringify(node)}: must be an absolute path of at most 200 characters without blanks`,
+    );
+  }
+  try {
+    accessSync(node, constants.X_OK);
+  } catch {
+    throw new Error(`--node ${node}: not an executable file`);
+  }
+  return `#!${node}`;
+}
+
+/** A built script with its `#!/usr/bin/env node` line replaced by `line`. */
+function withInterpreter(script: Buffer, line: string): Buffer {
+  const text = script.toString('latin1');
+  const first = text.indexOf('\n');
+  if (!text.startsWith('#!') || first < 0) throw new Error('a built script has no #! line');
+  return Buffer.from(`${line}${text.slice(first)}`, 'latin1');
+}
+
 function sameContent(path: string, content: Buffer): boolean {
   const digest = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
   return digest(readFileSync(path)) === digest(content);
 }
 
 function main(): void {
+  // calicoctl is a script even with --sea.
+  const interpreter = interpreterLine(options.node);
   const binaries = ['calico', 'calico-ipam', 'calicoctl'].map((name) => {
     // The single executable answers to both plugin names; calicoctl stays a script.
     const sea = options.sea === true && name !== 'calicoctl';
@@ -136,7 +175,9 @@ function main(): void {
     if (!existsSync(from)) throw new Error(`${from} is missing: run \`${build}\` first`);
     // A script's V8 code cache is a file beside it (the single executable carries its own).
     const cache = sea || !existsSync(`${from}.cache`) ? undefined : readFileSync(`${from}.cache`);
-    return { name, content: readFileSync(from), cache };
+    const built = readFileSync(from);
+    const content = sea ? built : withInterpreter(built, interpreter);
+    return { name, content, cache };
   });
   const withPortmap = existsSync(staged(join(options.binDir, 'portmap')));
   const list = conflist(withPortmap);

@@ -2,7 +2,7 @@ import { HANDLES_PREFIX, WORKLOAD_ENDPOINTS_PREFIX } from '../../lib/datastore/c
 import { ip } from '../../netns-tests/support/topology';
 import { counted, countsTotal } from './etcd-requests';
 import type { Pods } from './pods';
-import { CALICO_BUILDS, cniEnv, NODE_FLOOR, timed, type CalicoBuild, type Timed } from './runner';
+import { cniEnv, NODE_FLOOR, timed, type CalicoBuild, type Timed } from './runner';
 import { waitForQuiet } from './quiet';
 import { NETWORK, type BenchSetup } from './setup';
 
@@ -60,7 +60,7 @@ export async function measureBurst(
   const call = (verb: 'ADD' | 'DEL') => () =>
     pods.map((pod, i) =>
       timed({
-        argv: [CALICO_BUILDS[options.build]],
+        argv: [setup.plugins.calico[options.build]],
         env: cniEnv(verb, { containerId: id(i), netns: pod.path, cniPath: setup.cniPath }),
         stdin: setup.calicoConf,
       }),

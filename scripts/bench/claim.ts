@@ -2,7 +2,7 @@ import { ipPoolKey } from '../../lib/datastore/calico/keys';
 import { rawPool } from '../../ipam/testing/ipam-binary';
 import { writeForeignBlocks } from '../../ipam/testing/foreign-blocks';
 import { counted, countsTotal } from './etcd-requests';
-import { CALICO_IPAM, cniEnv, mustSucceed } from './runner';
+import { cniEnv, mustSucceed } from './runner';
 import { calicoNetconf, type BenchSetup } from './setup';
 
 // The cost of a fresh node's first ADD, which must claim a block, in a pool where few and where
@@ -46,7 +46,7 @@ export async function measureClaims(
       const conf = calicoNetconf(setup.endpoint, node, { ipv4_pools: [CLAIM_POOL.name] });
       const { value: run, counts } = await counted(setup.endpoint, () =>
         mustSucceed(`claim among ${others} blocks`, {
-          argv: [CALICO_IPAM],
+          argv: [setup.plugins.calicoIpam],
           env: cniEnv('ADD', {
             containerId: node,
             netns: '/var/run/netns/unused',

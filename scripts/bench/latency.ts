@@ -1,8 +1,6 @@
 import { counted, countsTotal, type KvCounts, addCounts } from './etcd-requests';
 import type { Pod, Pods } from './pods';
 import {
-  CALICO_BUILDS,
-  CALICO_IPAM,
   cniEnv,
   mustSucceed,
   NODE_FLOOR,
@@ -67,7 +65,7 @@ function round(setup: BenchSetup, i: number, pods: { ptp: Pod; calico: Pod }): S
     name: `${build} ${verb}`,
     etcd: true,
     command: {
-      argv: [CALICO_BUILDS[build]],
+      argv: [setup.plugins.calico[build]],
       env: cniEnv(verb, {
         containerId: id(build === 'calico' ? 'cal' : 'sea'),
         netns: pods.calico.path,
@@ -80,7 +78,7 @@ function round(setup: BenchSetup, i: number, pods: { ptp: Pod; calico: Pod }): S
     name: `calico-ipam ${verb}`,
     etcd: true,
     command: {
-      argv: [CALICO_IPAM],
+      argv: [setup.plugins.calicoIpam],
       env: cniEnv(verb, {
         containerId: id('ipam'),
         netns: pods.calico.path,
@@ -94,7 +92,7 @@ function round(setup: BenchSetup, i: number, pods: { ptp: Pod; calico: Pod }): S
     etcd: false,
     // libcni's VERSION probe (cni-contract.md §10.5).
     command: {
-      argv: [CALICO_BUILDS[build]],
+      argv: [setup.plugins.calico[build]],
       env: {
         ...cniEnv('VERSION', { containerId: '', netns: 'dummy', cniPath: 'dummy' }),
         CNI_IFNAME: 'dummy',

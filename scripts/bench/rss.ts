@@ -1,16 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Pods } from './pods';
-import {
-  CALICO,
-  CALICO_IPAM,
-  CALICO_SEA,
-  cniEnv,
-  GNU_TIME,
-  mustSucceed,
-  REFERENCE_DIR,
-  type Command,
-} from './runner';
+import { cniEnv, GNU_TIME, mustSucceed, REFERENCE_DIR, type Command } from './runner';
 import type { BenchSetup } from './setup';
 
 // Peak RSS from the kernel: GNU time reports ru_maxrss of the process it waits for, which Linux
@@ -57,18 +48,18 @@ export async function measureRss(
       ],
       [
         series[2],
-        call([CALICO], 'ADD', setup.calicoConf, setup.cniPath),
-        call([CALICO], 'DEL', setup.calicoConf, setup.cniPath),
+        call([setup.plugins.calico.calico], 'ADD', setup.calicoConf, setup.cniPath),
+        call([setup.plugins.calico.calico], 'DEL', setup.calicoConf, setup.cniPath),
       ],
       [
         series[3],
-        call([CALICO_IPAM], 'ADD', setup.calicoConf, setup.cniPath),
-        call([CALICO_IPAM], 'DEL', setup.calicoConf, setup.cniPath),
+        call([setup.plugins.calicoIpam], 'ADD', setup.calicoConf, setup.cniPath),
+        call([setup.plugins.calicoIpam], 'DEL', setup.calicoConf, setup.cniPath),
       ],
       [
         series[4],
-        call([CALICO_SEA], 'ADD', setup.calicoConf, setup.cniPath),
-        call([CALICO_SEA], 'DEL', setup.calicoConf, setup.cniPath),
+        call([setup.plugins.calico['calico SEA']], 'ADD', setup.calicoConf, setup.cniPath),
+        call([setup.plugins.calico['calico SEA']], 'DEL', setup.calicoConf, setup.cniPath),
       ],
     ];
     for (const [s, add, del] of commands) {

@@ -8,15 +8,23 @@ import { spawnPlugin, type Run } from '../../ipam/testing/ipam-binary';
 
 /** The repository root. */
 export const ROOT = resolve(__dirname, '..', '..');
-/** The bundles under test. */
+/** The built bundles; the benchmark runs them as scripts/install puts them on a node. */
 export const CALICO = join(ROOT, 'dist', 'calico');
 export const CALICO_IPAM = join(ROOT, 'dist', 'calico-ipam');
 /** The single executable (`npm run build:sea`): the same bundle and cache, no node, no script. */
 export const CALICO_SEA = join(ROOT, 'dist', 'sea', 'calico');
-/** The two ways calico ships, as the report names them, and the file each one runs. */
-export const CALICO_BUILDS = { calico: CALICO, 'calico SEA': CALICO_SEA } as const;
-/** A build of calico, by the name the report gives it. */
-export type CalicoBuild = keyof typeof CALICO_BUILDS;
+/** The two ways calico ships, as the report names them. */
+export type CalicoBuild = 'calico' | 'calico SEA';
+
+/** The plugin files a runtime execs, as installed in the benchmark's own CNI bin dirs. */
+export interface InstalledPlugins {
+  /** Each build of calico by its report name: the script (`#!` this Node.js) and the SEA. */
+  calico: Record<CalicoBuild, string>;
+  /** calico-ipam as a script. */
+  calicoIpam: string;
+  /** The scripts' bin dir. */
+  binDir: string;
+}
 /** Debian's containernetworking-plugins: the Go reference. */
 export const REFERENCE_DIR = '/usr/lib/cni';
 /** GNU time (Debian package `time`), for the peak RSS. */

@@ -5,7 +5,8 @@ import { CLUSTER_INFORMATION_KEY, ipPoolKey } from '../../lib/datastore/calico/k
 import type { Kv } from '../../lib/datastore/kv';
 import { rawKv, rawPool, READY_CLUSTER_INFORMATION } from '../../ipam/testing/ipam-binary';
 import { verifyCounting } from './etcd-requests';
-import { CALICO, REFERENCE_DIR } from './runner';
+import { installPlugins } from './install-plugins';
+import { REFERENCE_DIR, type InstalledPlugins } from './runner';
 
 // What every section shares: the node's etcd, the two netconfs and a scratch directory. The pods'
 // pool and host-local's subnet stay clear of 10.0.0.0/8, which the claim section fills with other
@@ -26,6 +27,8 @@ export interface BenchSetup {
   kv: Kv;
   calicoConf: string;
   ptpConf: string;
+  /** What a runtime execs: the plugins as scripts/install put them in `work`. */
+  plugins: InstalledPlugins;
   /** CNI_PATH for calico: our bundles first, then the reference plugins. */
   cniPath: string;
   work: string;
@@ -59,7 +62,9 @@ export async function prepare(endpoint: string): Promise<BenchSetup> {
     rmSync(work, { recursive: true, force: true });
   };
   process.on('exit', removeWork);
+  let plugins: InstalledPlugins;
   try {
+    plugins = installPlugins(work);
     await verifyCounting(endpoint, kv);
     await kv.put(CLUSTER_INFORMATION_KEY, READY_CLUSTER_INFORMATION);
     await kv.put(ipPoolKey('pool4'), rawPool('pool4', POD_POOL));
@@ -78,7 +83,8 @@ export async function prepare(endpoint: string): Promise<BenchSetup> {
       type: 'ptp',
       ipam: { type: 'host-local', subnet: REFERENCE_SUBNET, dataDir: join(work, 'host-local') },
     }),
-    cniPath: `${join(CALICO, '..')}:${REFERENCE_DIR}`,
+    plugins,
+    cniPath: `${plugins.binDir}:${REFERENCE_DIR}`,
     work,
     close: () => {
       kv.close();

@@ -87,7 +87,7 @@ async function main(binary: string, source: string, out: string): Promise<void> 
   writeFileSync(out, cache);
 }
 
-/** Runs the bundle once as the runtime would, and waits for it to set its exit code. */
+/** Runs the bundle once as the runtime would, and waits for it to exit (set its exit code). */
 async function invoke(
   script: Script,
   options: { binary: string; netconf: string; invocation: Invocation },
@@ -107,6 +107,11 @@ async function invoke(
     ...(invocation.cniArgs === undefined ? {} : { CNI_ARGS: invocation.cniArgs }),
   };
   process.exitCode = undefined;
+  // The plugin ends its process once it has answered (exitWith): here it only sets the code.
+  const exitDescriptor = Object.getOwnPropertyDescriptor(process, 'exit');
+  process.exit = ((code?: number) => {
+    process.exitCode = code ?? 0;
+  }) as typeof process.exit;
   try {
     const main = script.runInThisContext() as (...args: unknown[]) => void;
     const module = { exports: {} };
@@ -125,6 +130,7 @@ async function invoke(
   } finally {
     process.argv = savedArgv;
     process.env = savedEnv;
+    if (exitDescriptor !== undefined) Object.defineProperty(process, 'exit', exitDescriptor);
     process.exitCode = undefined;
   }
 }
