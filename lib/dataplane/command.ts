@@ -27,8 +27,11 @@ export interface CommandOptions {
   timeoutMs: number;
   /** What the command is for, e.g. `create veth cali123/eth0`; starts every error message. */
   step: string;
-  /** An open file descriptor the child gets as its fd 3 (`/proc/self/fd/3`), e.g. a netns. */
-  fd3?: number;
+  /**
+   * Open file descriptors the child gets as its fds 3, 4, ... (`/proc/self/fd/3`): a netns, a
+   * file of commands.
+   */
+  extraFds?: readonly number[];
 }
 
 // Runtimes exec plugins with whatever PATH they have (containerd's may lack /usr/sbin), so the
@@ -137,12 +140,7 @@ export function startCommand(
   // LC_ALL=C: iproute2's and the kernel's messages are matched below ("Cannot find device").
   const child = forkAtBasePriority(() =>
     spawn(file, args, {
-      stdio: [
-        options.stdin ? 'pipe' : 'ignore',
-        'pipe',
-        'pipe',
-        ...(options.fd3 === undefined ? [] : [options.fd3]),
-      ],
+      stdio: [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe', ...(options.extraFds ?? [])],
       env: { PATH: process.env.PATH ?? FALLBACK_DIRS.join(':'), LC_ALL: 'C' },
     }),
   );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { assignOutcomes, parseBatchFailures } from './ip-batch';
+import { assignOutcomes, nestedFailure, parseBatchFailures } from './ip-batch';
 
 const commands = [
   { command: 'link set dev cali1 up' },
@@ -55,5 +55,27 @@ describe('ip -batch output', () => {
     const lines = assignOutcomes(commands, { code: 1, stdout: '', stderr }, true);
     expect(lines[0]).toEqual({ status: 'failed', error: stderr.trim() });
     expect(lines.slice(1).map((l) => l.status)).toEqual(['not-run', 'not-run', 'not-run']);
+  });
+
+  it('gives the line that ran a nested batch its messages, and names the nested line that failed', () => {
+    const stderr = [
+      'RTNETLINK answers: File exists',
+      'Command failed /proc/self/fd/4:2',
+      'Command failed -:3',
+      '',
+    ].join('\n');
+    const failures = parseBatchFailures(stderr);
+    expect([...failures.keys()]).toEqual([3]);
+    expect(nestedFailure(failures.get(3) ?? '', '/proc/self/fd/4')).toEqual({
+      index: 1,
+      error: 'RTNETLINK answers: File exists',
+    });
+  });
+
+  it('finds no nested line when the nested batch never read one', () => {
+    const failures = parseBatchFailures(
+      'Cannot open network namespace "pod": No such file or directory\nCommand failed -:1\n',
+    );
+    expect(nestedFailure(failures.get(1) ?? '', '/proc/self/fd/4')).toBeUndefined();
   });
 });

@@ -44,8 +44,8 @@ export interface BatchOptions {
   family?: 4 | 6;
   timeoutMs: number;
   step: string;
-  /** A file descriptor the batch's lines can name as `/proc/self/fd/3` (see CommandOptions). */
-  fd3?: number;
+  /** File descriptors the batch's lines can name as `/proc/self/fd/3`, 4, ... (CommandOptions). */
+  extraFds?: readonly number[];
 }
 
 /**
@@ -102,7 +102,7 @@ export function startIpBatch(
     stdin: true,
     timeoutMs: options.timeoutMs,
     step: options.step,
-    ...(options.fd3 === undefined ? {} : { fd3: options.fd3 }),
+    ...(options.extraFds === undefined ? {} : { extraFds: options.extraFds }),
   };
   const started =
     options.when === undefined
@@ -196,12 +196,16 @@ export function assignOutcomes(
   });
 }
 
-/** Line number (1-based) → iproute2's messages for it, from a batch's stderr. */
+/**
+ * Line number (1-based) → iproute2's messages for it, from the stderr of a batch read from stdin.
+ * A batch it runs (`netns exec POD ip -batch FILE`) writes to the same stderr: its messages and
+ * `Command failed FILE:N` markers go to the line that ran it (see nestedFailure).
+ */
 export function parseBatchFailures(stderr: string): Map<number, string> {
   const failures = new Map<number, string>();
   let pending: string[] = [];
   for (const line of stderr.split('\n')) {
-    const marker = /^Command failed (?:-|\S+):(\d+)$/.exec(line.trim());
+    const marker = /^Command failed -:(\d+)$/.exec(line.trim());
     if (marker?.[1] !== undefined) {
       failures.set(Number(marker[1]), pending.join('; ') || 'failed without a message');
       pending = [];
@@ -210,6 +214,22 @@ export function parseBatchFailures(stderr: string): Map<number, string> {
     }
   }
   return failures;
+}
+
+/**
+ * Which line of a nested batch (`ip -batch FILE`, run by one line of another batch) failed, with
+ * its messages, from the error of the line that ran it; undefined when it failed before reading
+ * a line (it could not enter the netns, say).
+ */
+export function nestedFailure(
+  error: string,
+  file: string,
+): { index: number; error: string } | undefined {
+  const parts = error.split('; ');
+  const at = parts.findIndex((p) => p.startsWith(`Command failed ${file}:`));
+  const line = Number(parts[at]?.slice(`Command failed ${file}:`.length));
+  if (at < 0 || !Number.isInteger(line) || line < 1) return undefined;
+  return { index: line - 1, error: parts.slice(0, at).join('; ') || 'failed without a message' };
 }
 
 /** The first line that did not succeed, with its index. */

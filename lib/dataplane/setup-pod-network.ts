@@ -11,15 +11,18 @@ import {
   tool,
   type StartedCommand,
 } from './command';
+import { openCommandFile, type CommandFile } from './command-file';
 import {
   batchArgv,
   batchLineError,
   firstFailure,
   ipBatch,
+  nestedFailure,
   requireAllOk,
   startIpBatch,
   type BatchCommand,
   type BatchOutcome,
+  type LineOutcome,
   type StartedBatch,
 } from './ip-batch';
 import { describeRoute, parseLinks, parseRoutes } from './ip-json';
@@ -37,23 +40,26 @@ import { assertUsableNetns, netnsName } from './netns';
 import { linkExistsHere, readIfInet6, writeSysctls } from './proc-net';
 import { containerSysctlArgs, hostSysctls } from './sysctls';
 
-// Calico's DoNetworking (calico-behaviour.md §4.1) in two processes on the hot path:
-//   1. ip -batch (here)     first: the veth pair, host end with the EE MAC, container end in the
-//                           pod netns; the process then waits for the host end's configuration
-//      (in-process)         host sysctls under /proc/sys/net
-//   1, later:               pod forwarding and accept_dad: `netns exec POD sysctl`, a fork of the
-//                           small ip process rather than of the plugin
-//   2. ip -n POD -batch     container end up, gateway routes, /32 and /128 addresses, its MAC
-//   1, later:               host end up (+ eui64 for IPv6), host routes, read the MAC back
-// A netns without a name under /var/run/netns (a /proc/PID/ns/net path, say) cannot be named in
-// a batch line or to `ip -n`: its pod end runs under nsenter, and its sysctls in a third process,
-// `nsenter --net=POD sysctl`. Each fork of the plugin blocks its thread until the child has
-// exec'd (~5 ms on a small VM), so every process not forked is a few milliseconds off every ADD.
-// 2 (and 3) are started as soon as the veth exists, and 1 keeps running after making it, while the
-// caller's IPAM still waits on etcd; all read their remaining input once the addresses are
-// known, so their fork, exec and nsenter are off the critical path. Everything after the veth is
-// undone by deleting the host end (the kernel removes the peer and the host routes with it);
-// nothing else is ever deleted.
+// Calico's DoNetworking (calico-behaviour.md §4.1) in one process forked by the plugin, for a pod
+// netns with a name under /var/run/netns (containerd, CRI-O, podman, `ip netns add`):
+//   ip -batch (here)        first: the veth pair, host end with the EE MAC, container end in the
+//                           pod netns; the process then waits for the rest
+//   (in-process)            host sysctls under /proc/sys/net
+//   the batch, later:       pod forwarding and accept_dad: `netns exec POD sysctl`
+//                           the pod end: `netns exec POD ip -batch /proc/self/fd/4`, whose lines
+//                           (container end up, gateway routes, /32 and /128 addresses, its MAC)
+//                           are written to an unnamed file the batch holds as fd 4
+//                           host end up (+ eui64 for IPv6), host routes, read the MAC back
+// The sysctl and the pod's ip are forks of the small ip process, not of the plugin: a fork of the
+// plugin blocks its thread until the child has exec'd, copies its page tables and makes each page
+// it writes afterwards fault once more (a spawn of /bin/true from a Node process with a 20k-object
+// heap: +10 ms wall, +16 ms CPU on a small VM). A netns without a name (a /proc/PID/ns/net path,
+// say) cannot be named in a batch line: its pod end runs in a process of its own under nsenter,
+// `nsenter --net=POD ip -batch -`, and its sysctls in a third, `nsenter --net=POD sysctl`, both
+// started as soon as the veth exists. The batch keeps running after making the veth, while the
+// caller's IPAM still waits on etcd, and reads the remaining lines once the addresses are known.
+// Everything after the veth is undone by deleting the host end (the kernel removes the peer and
+// the host routes with it); nothing else is ever deleted.
 
 /** What to build for one pod. */
 export interface PodNetworkSpec {
@@ -144,9 +150,22 @@ interface WaitingProcesses {
   podSysctls: { netnsName: string } | { process: StartedCommand };
   /** `ip -j -force -batch -` here, which made the veth. */
   host: StartedBatch;
-  /** `ip -n POD -j -batch -`, or under `nsenter --net=POD` for a netns without a name. */
-  pod: StartedBatch;
+  /**
+   * Who configures the pod end: for a netns with a name, the host's batch, through `netns exec
+   * NAME ip -j -batch /proc/self/fd/4` and the file it holds as fd 4; else a process of its own,
+   * `nsenter --net=POD ip -j -batch -`.
+   */
+  pod: { nested: NestedPodBatch } | { batch: StartedBatch };
 }
+
+/** The pod end's batch, run by a line of the host's from a file of commands. */
+interface NestedPodBatch {
+  netnsName: string;
+  file: CommandFile;
+}
+
+/** Where the host's batch holds the nested batch's file. */
+const NESTED_FILE = '/proc/self/fd/4';
 
 /**
  * The first half of setupPodNetwork: checks and the veth pair, which need no address, so that a
@@ -172,8 +191,19 @@ export async function createPodLink(
   if (!spec.netns.startsWith('/')) spec = { ...spec, netns: `${process.cwd()}/${spec.netns}` };
   const deadline = new Deadline(spec.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   await removeStaleHostLink(spec, deadline);
-  const host = await createVeth(spec, deadline);
-  const waiting = { host, ...startPodProcesses(spec, deadline) };
+  const name = batchNetnsName(spec.netns);
+  const file = name === undefined ? undefined : openCommandFile();
+  let host: StartedBatch;
+  try {
+    host = await createVeth(spec, { deadline, file });
+  } catch (err) {
+    file?.close();
+    throw err;
+  }
+  const waiting: WaitingProcesses =
+    name !== undefined && file !== undefined
+      ? { host, podSysctls: { netnsName: name }, pod: { nested: { netnsName: name, file } } }
+      : { host, ...startPodProcesses(spec, deadline) };
   const { families } = spec;
   if (families === undefined || 'process' in waiting.podSysctls) return { spec, deadline, waiting };
   const done = podSysctlsFromHost(spec, {
@@ -198,22 +228,21 @@ function podSysctlArgs(
   );
 }
 
+/**
+ * The pod netns's name under /var/run/netns when the host's batch can run commands in it by name
+ * (`netns exec NAME ...`, with tool paths it reads as one word each), else undefined.
+ */
+function batchNetnsName(netns: string): string | undefined {
+  const safe = BATCH_SAFE_PATH.test(tool('sysctl')) && BATCH_SAFE_PATH.test(tool('ip'));
+  return safe ? netnsName(netns) : undefined;
+}
+
+/** For a netns without a name: the pod end's and the sysctls' own processes, under nsenter. */
 function startPodProcesses(
   spec: { netns: string },
   deadline: Deadline,
 ): Omit<WaitingProcesses, 'host'> {
   const timeoutMs = deadline.remaining();
-  const name = BATCH_SAFE_PATH.test(tool('sysctl')) ? netnsName(spec.netns) : undefined;
-  const pod = (when?: Promise<void>) =>
-    startIpBatch({
-      json: true,
-      netns: spec.netns,
-      netnsName: name,
-      timeoutMs,
-      step: `configure the pod end in netns ${spec.netns}`,
-      ...(when === undefined ? {} : { when }),
-    });
-  if (name !== undefined) return { podSysctls: { netnsName: name }, pod: pod() };
   // One fork per event-loop turn: IPAM's etcd answers are handled between them, not after all.
   const first = nextTurn();
   return {
@@ -223,7 +252,15 @@ function startPodProcesses(
         { stdin: true, timeoutMs, step: `set sysctls in netns ${spec.netns}` },
       ),
     },
-    pod: pod(first),
+    pod: {
+      batch: startIpBatch({
+        json: true,
+        netns: spec.netns,
+        timeoutMs,
+        step: `configure the pod end in netns ${spec.netns}`,
+        when: first,
+      }),
+    },
   };
 }
 
@@ -231,10 +268,11 @@ function startPodProcesses(
 const BATCH_SAFE_PATH = /^\/[\w./+-]+$/;
 
 function cancelWaiting(link: PodLink): void {
-  const { podSysctls } = link.waiting;
+  const { podSysctls, pod } = link.waiting;
   if ('process' in podSysctls) podSysctls.process.cancel();
   link.waiting.host.cancel();
-  link.waiting.pod.cancel();
+  if ('batch' in pod) pod.batch.cancel();
+  else pod.nested.file.close();
 }
 
 /** The second half: addresses, routes, sysctls; on failure the veth is removed. */
@@ -252,6 +290,9 @@ export async function configurePodLink(
   } catch (err: unknown) {
     cancelWaiting(link);
     throw await rolledBack(err, spec.hostIfName);
+  } finally {
+    const { pod } = link.waiting;
+    if ('nested' in pod) pod.nested.file.close();
   }
 }
 
@@ -286,15 +327,16 @@ async function removeStaleHostLink(
  */
 async function createVeth(
   spec: Omit<PodNetworkSpec, 'addresses' | 'routes'>,
-  deadline: Deadline,
+  options: { deadline: Deadline; file: CommandFile | undefined },
 ): Promise<StartedBatch> {
   const { hostIfName: host, containerIfName: ctr } = spec;
+  const { deadline } = options;
   const step = `create veth ${host} with peer ${ctr} in netns ${spec.netns}`;
-  const batch = startHostBatch(
-    spec,
+  const batch = startHostBatch(spec, {
     deadline,
-    `create host veth ${host}, then bring it up and add its routes`,
-  );
+    file: options.file,
+    step: `create host veth ${host}, then configure both ends`,
+  });
   const mtu = spec.mtu > 0 ? ` mtu ${spec.mtu}` : '';
   const mac = spec.containerMac === undefined ? '' : ` address ${spec.containerMac}`;
   // Setting the MAC at creation makes it NET_ADDR_SET, which udev's MACAddressPolicy leaves alone.
@@ -323,8 +365,15 @@ async function createVeth(
   throw await rolledBack(batchLineError(step, commands, outcome, failure), host);
 }
 
-/** The host's `ip -j -force -batch -`, with the pod netns open as its fd 3. */
-function startHostBatch(spec: { netns: string }, deadline: Deadline, step: string): StartedBatch {
+/**
+ * The host's `ip -j -force -batch -`, with the pod netns open as its fd 3 and the pod end's file
+ * of commands, if any, as its fd 4.
+ */
+function startHostBatch(
+  spec: { netns: string },
+  options: { deadline: Deadline; file: CommandFile | undefined; step: string },
+): StartedBatch {
+  const { deadline, file, step } = options;
   let fd: number;
   try {
     fd = openSync(spec.netns, 'r');
@@ -339,7 +388,7 @@ function startHostBatch(spec: { netns: string }, deadline: Deadline, step: strin
       force: true,
       timeoutMs: deadline.remaining(),
       step,
-      fd3: fd,
+      extraFds: file === undefined ? [fd] : [fd, file.fd],
     });
   } finally {
     // The child has its own copy from the fork.
@@ -383,11 +432,26 @@ async function configure(
 ): Promise<PodNetwork> {
   const { deadline, waiting } = link;
   writeSysctls(hostSysctls(spec.hostIfName, v4.length > 0, v6.length > 0), spec.warn);
+  const { pod } = waiting;
+  if ('nested' in pod) {
+    // One batch does it all, in order: the pod's sysctls, the pod end, the host end.
+    await podSysctlsFor(spec, { v4: v4.length > 0, v6: v6.length > 0 }, link);
+    const ends = await bothEndsUp(spec, {
+      v4,
+      v6,
+      nested: pod.nested,
+      batch: waiting.host,
+      deadline,
+    });
+    if (ends.hostMac !== HOST_MAC) await pinHostMac(spec.hostIfName, deadline);
+    if (v6.length > 0) await waitForHostLinkLocal(spec.hostIfName, deadline);
+    return { containerMac: ends.containerMac };
+  }
 
   // IPv4 only: the pod's sysctls, the host end and the pod end are independent, so they run at
-  // once (the host's batch sets the pod's sysctls first, then its own end). With IPv6 the pod end
-  // must wait for its accept_dad=0.
-  const podEnd = v6.length === 0 ? containerUp(spec, { v4, v6, batch: waiting.pod }) : undefined;
+  // once (the host's batch sets its own end after nsenter's sysctl). With IPv6 the pod end must
+  // wait for its accept_dad=0.
+  const podEnd = v6.length === 0 ? containerUp(spec, { v4, v6, batch: pod.batch }) : undefined;
   const sysctlsSet = podSysctlsFor(spec, { v4: v4.length > 0, v6: v6.length > 0 }, link);
   // The host's batch runs its lines in order: its own end's come after the pod's sysctls.
   const hostEnd = () => hostUp(spec, { v4, v6, batch: waiting.host, deadline });
@@ -401,7 +465,7 @@ async function configure(
   if (early.status === 'rejected') throw early.reason;
   if (host.value !== HOST_MAC) await pinHostMac(spec.hostIfName, deadline);
 
-  const containerMac = early.value ?? (await containerUp(spec, { v4, v6, batch: waiting.pod }));
+  const containerMac = early.value ?? (await containerUp(spec, { v4, v6, batch: pod.batch }));
   if (v6.length > 0) await waitForHostLinkLocal(spec.hostIfName, deadline);
   return { containerMac };
 }
@@ -459,7 +523,10 @@ async function containerSysctls(
   }
 }
 
-/** Steps 6 (host half) and 11; resolves with the host end's MAC as read back. */
+/**
+ * Steps 6 (host half) and 11; resolves with the host end's MAC as read back. `first`, when given,
+ * is a line run before them (the pod end's), whose outcome `check` sees before theirs.
+ */
 async function hostUp(
   spec: PodNetworkSpec,
   options: {
@@ -467,12 +534,13 @@ async function hostUp(
     v6: readonly string[];
     batch: StartedBatch;
     deadline: Deadline;
+    first?: { command: BatchCommand; check: (outcome: LineOutcome) => void };
   },
 ): Promise<string | undefined> {
-  const { v4, v6 } = options;
+  const { v4, v6, first, deadline } = options;
   const host = spec.hostIfName;
   const routes = [...v4, ...v6];
-  const commands: BatchCommand[] = [
+  const ownCommands: BatchCommand[] = [
     // The host link-local must be fe80::ecee:eeff:feee:eeee, the pods' gateway, whatever the
     // node's default addr_gen_mode (stable-privacy would derive another).
     ...(v6.length > 0 ? [{ command: `link set dev ${host} addrgenmode eui64` }] : []),
@@ -483,17 +551,21 @@ async function hostUp(
     { command: `link show dev ${host}`, prints: true },
   ];
   const step = `bring up host veth ${host} and add its routes`;
-  const outcome = await options.batch.run(commands);
-  const firstRoute = commands.length - 1 - routes.length;
+  const all = await options.batch.run([
+    ...(first === undefined ? [] : [first.command]),
+    ...ownCommands,
+  ]);
+  first?.check(all.lines[0] ?? { status: 'not-run' });
+  const outcome = { ...all, lines: all.lines.slice(first === undefined ? 0 : 1) };
+  const firstRoute = ownCommands.length - 1 - routes.length;
   const clashes: string[] = [];
   for (const [index, line] of outcome.lines.entries()) {
     if (line.status !== 'failed') continue;
     const route = index >= firstRoute ? routes[index - firstRoute] : undefined;
     if (route !== undefined && line.error.includes('File exists')) clashes.push(route);
-    else throw batchLineError(step, commands, outcome, { index, error: line.error });
+    else throw batchLineError(step, ownCommands, outcome, { index, error: line.error });
   }
-  if (clashes.length > 0)
-    await checkRouteOwners(host, { clashes, outcome, deadline: options.deadline });
+  if (clashes.length > 0) await checkRouteOwners(host, { clashes, outcome, deadline });
   const shown = outcome.lines.at(-1);
   return parseLinks(shown?.status === 'ok' ? shown.output : undefined)[0]?.address;
 }
@@ -567,14 +639,69 @@ async function pinHostMac(host: string, deadline: Deadline): Promise<void> {
   );
 }
 
-/** Steps 6 (container half), 7, 8 and 9; resolves with the container end's MAC. */
+/** Steps 6 (container half), 7, 8 and 9 in the pod's own batch; resolves with its MAC. */
 async function containerUp(
   spec: PodNetworkSpec,
   options: { v4: readonly string[]; v6: readonly string[]; batch: StartedBatch },
 ): Promise<string> {
+  const commands = containerCommands(spec, options);
+  const step = containerStep(spec);
+  const outputs = requireAllOk(step, commands, await options.batch.run(commands));
+  return containerMacFrom(spec, { step, shown: outputs.at(-1) });
+}
+
+/**
+ * The pod end (steps 6 to 9) and the host end from the host's batch alone: the pod's lines go to
+ * the nested batch's file, and one line of the host's runs them in the pod netns.
+ */
+async function bothEndsUp(
+  spec: PodNetworkSpec,
+  options: {
+    v4: string[];
+    v6: string[];
+    nested: NestedPodBatch;
+    batch: StartedBatch;
+    deadline: Deadline;
+  },
+): Promise<{ hostMac: string | undefined; containerMac: string }> {
+  const { nested } = options;
+  const podCommands = containerCommands(spec, options);
+  nested.file.write(podCommands.map((c) => `${c.command}\n`).join(''));
+  const step = containerStep(spec);
+  const command: BatchCommand = {
+    command: `netns exec ${nested.netnsName} ${tool('ip')} -j -batch ${NESTED_FILE}`,
+    prints: true,
+  };
+  let shown: string | undefined;
+  const check = (outcome: LineOutcome): void => {
+    if (outcome.status === 'ok') {
+      shown = outcome.output;
+      return;
+    }
+    const argv = ['ip', 'netns', 'exec', nested.netnsName, tool('ip'), '-j', '-batch', NESTED_FILE];
+    const error = outcome.status === 'failed' ? outcome.error : 'not run';
+    const failed = nestedFailure(error, NESTED_FILE);
+    const nestedOutcome: BatchOutcome = { lines: [], stderr: error, argv };
+    throw failed === undefined
+      ? new CniError(ErrorCode.dataplaneFailed, `${step}: ${error}`, describeArgv(argv))
+      : batchLineError(step, podCommands, nestedOutcome, failed);
+  };
+  const hostMac = await hostUp(spec, { ...options, first: { command, check } });
+  return { hostMac, containerMac: containerMacFrom(spec, { step, shown }) };
+}
+
+function containerStep(spec: PodNetworkSpec): string {
+  return `configure ${spec.containerIfName} in netns ${spec.netns}`;
+}
+
+/** Steps 6 (container half), 7, 8 and 9 as batch lines, ending with a `link show`. */
+function containerCommands(
+  spec: PodNetworkSpec,
+  options: { v4: readonly string[]; v6: readonly string[] },
+): BatchCommand[] {
   const { v4, v6 } = options;
   const ctr = spec.containerIfName;
-  const commands: BatchCommand[] = [
+  return [
     { command: `link set dev ${ctr} up` },
     // No connected subnet route: everything goes to the host end, which answers ARP by proxy.
     ...(v4.length > 0 ? [{ command: `route add ${IPV4_GATEWAY}/32 dev ${ctr} scope link` }] : []),
@@ -584,13 +711,19 @@ async function containerUp(
     ...[...v4, ...v6].map((ip) => ({ command: `addr add ${hostPrefix(ip)} dev ${ctr}` })),
     { command: `link show dev ${ctr}`, prints: true },
   ];
-  const step = `configure ${ctr} in netns ${spec.netns}`;
-  const outputs = requireAllOk(step, commands, await options.batch.run(commands));
-  const mac = parseLinks(outputs.at(-1))[0]?.address;
+}
+
+/** The container end's MAC from its `link show` line. */
+function containerMacFrom(
+  spec: PodNetworkSpec,
+  options: { step: string; shown: string | undefined },
+): string {
+  const { step } = options;
+  const mac = parseLinks(options.shown)[0]?.address;
   if (mac === undefined) {
     throw new CniError(
       ErrorCode.dataplaneFailed,
-      `${step}: could not read the MAC of ${ctr}`,
+      `${step}: could not read the MAC of ${spec.containerIfName}`,
       describeArgv(batchArgv({ netns: spec.netns }, true)),
     );
   }

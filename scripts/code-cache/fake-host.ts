@@ -38,12 +38,15 @@ export function fakeRequire(options: { stdin: () => string; log: FakeHostLog }):
 }
 
 function fakeFs(options: { stdin: () => string; log: FakeHostLog }): typeof realFs {
+  /** Files the plugin opened for writing (the pod end's file of commands): written for real. */
+  const writable = new Set<number>();
   const overrides: Partial<typeof realFs> = {
     readFileSync: ((path: realFs.PathOrFileDescriptor, opts?: unknown) =>
       path === 0
         ? Buffer.from(options.stdin())
         : realFs.readFileSync(path, opts as undefined)) as typeof realFs.readFileSync,
-    writeSync: ((fd: number, data: Buffer | string) => {
+    writeSync: ((fd: number, data: Buffer | string, ...rest: unknown[]) => {
+      if (writable.has(fd)) return realFs.writeSync(fd, data as Buffer, ...(rest as [number]));
       if (fd !== 1 && fd !== 2) throw new Error(`training run wrote to fd ${fd}`);
       const text = typeof data === 'string' ? data : data.toString('utf8');
       if (fd === 1) options.log.stdout += text;
@@ -66,8 +69,16 @@ function fakeFs(options: { stdin: () => string; log: FakeHostLog }): typeof real
     }) as typeof realFs.statSync,
     statfsSync: ((path: realFs.PathLike, opts?: unknown) =>
       realFs.statfsSync(namedNetns(path), opts as undefined)) as typeof realFs.statfsSync,
-    openSync: (path: realFs.PathLike, flags?: realFs.OpenMode) =>
-      realFs.openSync(namedNetns(path), flags ?? 'r'),
+    openSync: (path: realFs.PathLike, flags?: realFs.OpenMode, mode?: realFs.Mode | null) => {
+      const fd = realFs.openSync(namedNetns(path), flags ?? 'r', mode);
+      const { O_WRONLY, O_RDWR } = realFs.constants;
+      if (typeof flags === 'number' && (flags & (O_WRONLY | O_RDWR)) !== 0) writable.add(fd);
+      return fd;
+    },
+    closeSync: (fd: number) => {
+      writable.delete(fd);
+      realFs.closeSync(fd);
+    },
   };
   return new Proxy(realFs, {
     get: (target, prop, receiver) =>
@@ -105,8 +116,16 @@ function fakeSpawn(log: FakeHostLog) {
     const inNetns = argv.some((a) => a.startsWith('--net=') || a === '-n');
     // Like `ip -batch -`, each line is answered as it arrives: an ADD waits for the answer to
     // `link show` after `link add` before it goes on.
-    const answer = (lines: readonly string[]): void => {
+    const answer = (lines: readonly string[], inNetns: boolean): void => {
       for (const line of lines) {
+        // The pod end's nested batch (`netns exec POD ip -j -batch /proc/self/fd/N`): its lines
+        // are in the file the parent passed as fd N, and run in the pod netns.
+        const nested = /^netns exec \S+ \S+ -j -batch \/proc\/self\/fd\/(\d+)$/.exec(line.trim());
+        const fd = options?.stdio?.[Number(nested?.[1])];
+        if (typeof fd === 'number') {
+          answer(realFs.readFileSync(`/proc/self/fd/${fd}`, 'utf8').split('\n'), true);
+          continue;
+        }
         // The container end's MAC, when the ADD chose one, is the last `address` of `link add`.
         const chosen = /^link add .* address (\S+) netns \S+$/.exec(line.trim())?.[1];
         if (chosen !== undefined) containerMac = chosen;
@@ -131,10 +150,10 @@ function fakeSpawn(log: FakeHostLog) {
       child.stdin.on('data', (chunk: Buffer) => {
         const lines = (pending + chunk.toString('utf8')).split('\n');
         pending = lines.pop() ?? '';
-        answer(lines);
+        answer(lines, inNetns);
       });
       child.stdin.on('end', () => {
-        answer([pending]);
+        answer([pending], inNetns);
         finish();
       });
     }
