@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, createServer, type Socket } from 'node:net';
 import { getPriority } from 'node:os';
 import { describe, expect, it } from 'vitest';
+import { exitHeld } from '../lib/process-exit';
 import { RAISED_BY } from '../lib/thread-priority';
 import { acquireHostLock, hostLockBusy, lockAttempts } from './host-lock';
 
@@ -147,6 +148,23 @@ describe('acquireHostLock', () => {
     expect(lock.waited).toBe(true);
     // The waiter is woken by the release itself, not by a polling interval.
     expect(Date.now() - released).toBeLessThan(50);
+    await lock.release();
+  });
+
+  it("holds the plugin's exit after a release until the successor holds the lock, not without one", async () => {
+    const alone = await acquireHostLock(lockPath, { waitMs: 1000 });
+    await alone.release();
+    expect(exitHeld()).toBe(false);
+    const first = await acquireHostLock(lockPath, { waitMs: 1000 });
+    const second = acquireHostLock(lockPath, { waitMs: 2000 });
+    await new Promise((r) => setTimeout(r, 100));
+    await first.release();
+    // Its wake-up may still be queued, and it keeps the name from newcomers meanwhile.
+    expect(exitHeld()).toBe(true);
+    const lock = await second;
+    expect(lock.held).toBe(true);
+    for (let i = 0; i < 100 && exitHeld(); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(exitHeld()).toBe(false);
     await lock.release();
   });
 

@@ -1,4 +1,5 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { holdExit } from '../lib/process-exit';
 import { raiseThreadPriority } from '../lib/thread-priority';
 
 /** A held host lock; release it exactly once (releasing twice is harmless). */
@@ -306,16 +307,18 @@ function holding(options: {
       const go = ['go', tail ?? '', handedOverOf(handOver)];
       if (state !== undefined && Buffer.byteLength(state) <= MAX_STATE_BYTES) go.push(state);
       node.close(`${JSON.stringify(go)}\n`);
-      if (handover === undefined) return;
+      if (successors.length === 0) return;
       // The successor closes its connection once it holds the name (or dies); the handover
-      // lock goes then, or after HANDOVER_MS. Our process stays until then, the caller does not.
-      const timer = setTimeout(() => {
-        handover.close();
-      }, HANDOVER_MS);
-      void Promise.all(successors.map((s) => untilClosed(s, HANDOVER_MS))).then(() => {
+      // lock goes then, or after HANDOVER_MS. Our process stays until then (the wake-up may
+      // still be in its socket's queue), the caller does not: the plugin must not end at once.
+      const releaseExit = holdExit();
+      const done = (): void => {
         clearTimeout(timer);
-        handover.close();
-      });
+        handover?.close();
+        releaseExit();
+      };
+      const timer = setTimeout(done, HANDOVER_MS);
+      void Promise.all(successors.map((s) => untilClosed(s, HANDOVER_MS))).then(done);
     },
   };
 }

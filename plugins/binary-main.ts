@@ -1,5 +1,5 @@
 import { pluginMain, type PluginHandlers, type PluginOptions } from '../lib/cni/dispatcher';
-import { exitWith } from '../lib/cni/process-io';
+import { exitWith } from '../lib/process-exit';
 
 /** Runs a plugin binary: the CNI contract when called with no arguments (always, by runtimes). */
 export async function binaryMain(

@@ -1,4 +1,5 @@
 import { readFileSync, writeSync } from 'node:fs';
+import { holdExit } from '../process-exit';
 
 /** What the dispatcher reads and writes, injected so it can be driven by unit tests. */
 export interface PluginIo {
@@ -22,9 +23,6 @@ export function processIo(): PluginIo {
   };
 }
 
-/** Set once some output went through a stream's queue (see writeFd) and may not be written yet. */
-let queuedOutput = false;
-
 // Plain writeSync keeps process.stdout (and the ~30 stream and net modules behind it) unloaded on
 // the hot path, and nothing is lost if the runtime kills us right after. A non-blocking fd
 // (EAGAIN) falls back to the stream, which queues.
@@ -34,27 +32,10 @@ function writeFd(fd: 1 | 2, text: string): void {
     while (rest.length > 0) rest = rest.subarray(writeSync(fd, rest));
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err;
-    queuedOutput = true;
+    // The stream writes it later: the process must not end before (see process-exit.ts).
+    holdExit();
     (fd === 1 ? process.stdout : process.stderr).write(rest);
   }
-}
-
-/**
- * Ends the process with `code` once the plugin has answered. Its output is written and its work
- * done (a cancelled ip batch ends by itself at the end of its input), so it exits at once: a
- * natural exit would first tear down V8's heap page by page, ~2-5 ms of every call on a small VM (60 alternating ADDs:
- * 157.8 -> 154.8 ms of CPU, DEL 129.0 -> 125.2 ms). Output still queued in a stream (a
- * non-blocking stdout) is left to drain by the natural exit instead.
- */
-export function exitWith(
-  code: number,
-  exit: (code: number) => void = (c) => process.exit(c),
-): void {
-  if (queuedOutput) {
-    process.exitCode = code;
-    return;
-  }
-  exit(code);
 }
 
 async function readStdin(): Promise<Buffer> {
