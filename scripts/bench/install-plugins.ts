@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT, type InstalledPlugins } from './runner';
 
@@ -7,14 +8,18 @@ import { ROOT, type InstalledPlugins } from './runner';
 // beside them, and the single executable under its plugin name. Staged under the run's scratch
 // directory, never the real /opt/cni/bin.
 
-/** Installs both layouts under `work` and returns the files to exec. */
+/** Installs both layouts and a fresh copy of node under `work`; returns the files to exec. */
 export function installPlugins(work: string): InstalledPlugins {
   const scripts = join(work, 'scripts');
   const sea = join(work, 'sea');
   install(scripts, []);
   install(sea, ['--sea']);
   const binDir = join(scripts, 'opt/cni/bin');
+  // Written as scripts/install writes the single executable: one new file.
+  const freshNode = join(work, 'node');
+  writeFileSync(freshNode, readFileSync(process.execPath), { mode: 0o755 });
   return {
+    freshNode,
     calico: { calico: join(binDir, 'calico'), 'calico SEA': join(sea, 'opt/cni/bin/calico') },
     calicoIpam: join(binDir, 'calico-ipam'),
     binDir,

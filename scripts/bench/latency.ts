@@ -27,6 +27,7 @@ export interface Series {
 /** The series names, in the order the report shows them. */
 export const SERIES = [
   'node -e 0',
+  'node -e 0, fresh copy',
   'calico VERSION',
   'calico SEA VERSION',
   'ptp + host-local ADD',
@@ -106,6 +107,13 @@ function round(setup: BenchSetup, i: number, pods: { ptp: Pod; calico: Pod }): S
         name: 'node -e 0',
         etcd: false,
         command: NODE_FLOOR,
+      },
+    ],
+    [
+      {
+        name: 'node -e 0, fresh copy',
+        etcd: false,
+        command: { ...NODE_FLOOR, argv: [setup.plugins.freshNode, '-e', '0'] },
       },
     ],
     [version('calico')],
