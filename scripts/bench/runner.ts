@@ -25,9 +25,9 @@ export interface InstalledPlugins {
   /** The scripts' bin dir. */
   binDir: string;
   /**
-   * This Node.js written as a new file: the page cache holds a file written in one go in large
-   * folios, and a process that maps it takes far fewer page faults (1,757 against 2,169 for
-   * `node -e 0` here, 14 ms of 56). The single executable, a copy of node that scripts/install
+   * This Node.js written as a new file: a process that maps a file just written takes far fewer
+   * page faults (1,757 against 2,169 for `node -e 0` here, 14 ms of 56; once its page cache is
+   * dropped and read back, the copy faults as the system's node does). The single executable, a copy of node that scripts/install
    * just wrote, starts that way too; this tells how much of its lead that is.
    */
   freshNode: string;
