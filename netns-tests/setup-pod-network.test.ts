@@ -237,6 +237,28 @@ describeAsRoot('setupPodNetwork (in a node netns)', () => {
     }
   });
 
+  it('configures the pod end from processes of its own when the temporary directory refuses a file', async () => {
+    const t = topology();
+    const pod = await t.pod();
+    await t.setSysctls(pod, { 'net/ipv4/ip_forward': '1' });
+    const reply = ok(
+      await t.driver(
+        { op: 'setup', spec: spec(pod, 'calia11', ['10.65.11.2']) },
+        // tsx, which runs the driver, would make its cache directory there otherwise.
+        { TMPDIR: '/nonexistent-calico-tmp', TSX_DISABLE_CACHE: '1' },
+      ),
+    );
+    // The host's batch, the pod end's batch and the sysctl, each a process of its own.
+    expect(reply.spawns).toBe(3);
+    const [eth0] = await ipJson(pod.name, 'addr', 'show', 'dev', 'eth0');
+    expect(eth0?.address).toBe((reply.value as { containerMac: string }).containerMac);
+    const addresses = (eth0?.addr_info as { local: string; prefixlen: number }[]).map(
+      (a) => `${a.local}/${a.prefixlen}`,
+    );
+    expect(addresses).toContain('10.65.11.2/32');
+    expect(await t.sysctls(pod, ['net/ipv4/ip_forward'])).toEqual({ 'net/ipv4/ip_forward': '0' });
+  });
+
   it.each([
     ['the families it got', { v4: true, v6: false }, { ip_forward: '0', v6: 'unchanged' }],
     ['other families than it got', { v4: false, v6: true }, { ip_forward: '0', v6: 'set' }],

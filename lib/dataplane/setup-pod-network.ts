@@ -192,7 +192,7 @@ export async function createPodLink(
   const deadline = new Deadline(spec.timeoutMs ?? DEFAULT_TIMEOUT_MS);
   await removeStaleHostLink(spec, deadline);
   const name = batchNetnsName(spec.netns);
-  const file = name === undefined ? undefined : openCommandFile();
+  const file = name === undefined ? undefined : commandFileOrNone(spec.warn);
   let host: StartedBatch;
   try {
     host = await createVeth(spec, { deadline, file });
@@ -237,7 +237,24 @@ function batchNetnsName(netns: string): string | undefined {
   return safe ? netnsName(netns) : undefined;
 }
 
-/** For a netns without a name: the pod end's and the sysctls' own processes, under nsenter. */
+/**
+ * The nested batch's file, or undefined when the temporary directory refuses one (read-only,
+ * missing): the pod end then gets processes of its own, as for a netns without a name.
+ */
+function commandFileOrNone(warn?: (message: string) => void): CommandFile | undefined {
+  try {
+    return openCommandFile();
+  } catch (err: unknown) {
+    const why = err instanceof Error ? err.message : String(err);
+    warn?.(`no file for the pod end's commands (${why}): configuring it from a process of its own`);
+    return undefined;
+  }
+}
+
+/**
+ * For a netns without a name (or no file for the nested batch): the pod end's and the sysctls'
+ * own processes, under nsenter.
+ */
 function startPodProcesses(
   spec: { netns: string },
   deadline: Deadline,

@@ -174,14 +174,21 @@ export class Topology {
     live.delete(ns.name);
   }
 
-  /** Run one lib/dataplane call inside the node namespace, as the plugin would run on a node. */
-  async driver(request: DriverRequest): Promise<DriverReply> {
+  /**
+   * Run one lib/dataplane call inside the node namespace, as the plugin would run on a node, with
+   * `env` added to this process's environment.
+   */
+  async driver(request: DriverRequest, env: Record<string, string> = {}): Promise<DriverReply> {
     const out = await run(
       IP,
       [
         'netns',
         'exec',
         this.node.name,
+        // Extra environment through env(1): argv only, no shell.
+        ...(Object.keys(env).length > 0
+          ? ['/usr/bin/env', ...Object.entries(env).map(([k, v]) => `${k}=${v}`)]
+          : []),
         process.execPath,
         '--import',
         'tsx',
