@@ -127,25 +127,28 @@ export function startIpBatch(
       argv,
     };
   };
-  const text = (commands: readonly BatchCommand[]) =>
-    commands.map((c) => `${c.command}\n`).join('');
   return {
     exchange: async (commands) => {
       if (commands.at(-1)?.prints !== true) {
         throw new Error(`${options.step}: an exchange must end with a printing command`);
       }
       const all = [...sent, ...commands];
-      const answer = await started.exchange(text(commands), (printed) =>
+      const answer = await started.exchange(batchText(commands), (printed) =>
         lastLineAnswered(all, printed),
       );
       return outcomeOf(commands, answer.exited ?? { code: 0, ...answer });
     },
     run: async (commands) => {
-      started.feed(text(commands));
+      started.feed(batchText(commands));
       return outcomeOf(commands, await started.output);
     },
     cancel: started.cancel,
   };
+}
+
+/** The lines of a batch as iproute2 reads them (from stdin, or a file). */
+export function batchText(commands: readonly BatchCommand[]): string {
+  return commands.map((c) => `${c.command}\n`).join('');
 }
 
 /** Whether iproute2 has printed the outcome of the last of `commands` (a printing one). */

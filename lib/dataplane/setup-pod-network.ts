@@ -13,8 +13,8 @@ import {
 } from './command';
 import { openCommandFile, type CommandFile } from './command-file';
 import {
-  batchArgv,
   batchLineError,
+  batchText,
   firstFailure,
   ipBatch,
   nestedFailure,
@@ -663,8 +663,9 @@ async function containerUp(
 ): Promise<string> {
   const commands = containerCommands(spec, options);
   const step = containerStep(spec);
-  const outputs = requireAllOk(step, commands, await options.batch.run(commands));
-  return containerMacFrom(spec, { step, shown: outputs.at(-1) });
+  const outcome = await options.batch.run(commands);
+  const outputs = requireAllOk(step, commands, outcome);
+  return containerMacFrom(spec, { step, shown: outputs.at(-1), argv: outcome.argv });
 }
 
 /**
@@ -683,19 +684,19 @@ async function bothEndsUp(
 ): Promise<{ hostMac: string | undefined; containerMac: string }> {
   const { nested } = options;
   const podCommands = containerCommands(spec, options);
-  nested.file.write(podCommands.map((c) => `${c.command}\n`).join(''));
+  nested.file.write(batchText(podCommands));
   const step = containerStep(spec);
   const command: BatchCommand = {
     command: `netns exec ${nested.netnsName} ${tool('ip')} -j -batch ${NESTED_FILE}`,
     prints: true,
   };
   let shown: string | undefined;
+  const argv = ['ip', 'netns', 'exec', nested.netnsName, tool('ip'), '-j', '-batch', NESTED_FILE];
   const check = (outcome: LineOutcome): void => {
     if (outcome.status === 'ok') {
       shown = outcome.output;
       return;
     }
-    const argv = ['ip', 'netns', 'exec', nested.netnsName, tool('ip'), '-j', '-batch', NESTED_FILE];
     const error = outcome.status === 'failed' ? outcome.error : 'not run';
     const failed = nestedFailure(error, NESTED_FILE);
     const nestedOutcome: BatchOutcome = { lines: [], stderr: error, argv };
@@ -704,7 +705,7 @@ async function bothEndsUp(
       : batchLineError(step, podCommands, nestedOutcome, failed);
   };
   const hostMac = await hostUp(spec, { ...options, first: { command, check } });
-  return { hostMac, containerMac: containerMacFrom(spec, { step, shown }) };
+  return { hostMac, containerMac: containerMacFrom(spec, { step, shown, argv }) };
 }
 
 function containerStep(spec: PodNetworkSpec): string {
@@ -733,7 +734,7 @@ function containerCommands(
 /** The container end's MAC from its `link show` line. */
 function containerMacFrom(
   spec: PodNetworkSpec,
-  options: { step: string; shown: string | undefined },
+  options: { step: string; shown: string | undefined; argv: readonly string[] },
 ): string {
   const { step } = options;
   const mac = parseLinks(options.shown)[0]?.address;
@@ -741,7 +742,7 @@ function containerMacFrom(
     throw new CniError(
       ErrorCode.dataplaneFailed,
       `${step}: could not read the MAC of ${spec.containerIfName}`,
-      describeArgv(batchArgv({ netns: spec.netns }, true)),
+      describeArgv(options.argv),
     );
   }
   return mac.toLowerCase();
