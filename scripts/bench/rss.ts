@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Pods } from './pods';
-import { cniEnv, GNU_TIME, mustSucceed, REFERENCE_DIR, type Command } from './runner';
+import { cniEnv, GNU_TIME, mustSucceed, NODE_FLOOR, REFERENCE_DIR, type Command } from './runner';
 import type { BenchSetup } from './setup';
 
 // Peak RSS from the kernel: GNU time reports ru_maxrss of the process it waits for, which Linux
@@ -40,7 +40,7 @@ export async function measureRss(
       stdin: conf,
     });
     const commands: [RssSeries | undefined, Command, Command | undefined][] = [
-      [series[0], { argv: [process.execPath, '-e', '0'], env: {}, stdin: '' }, undefined],
+      [series[0], NODE_FLOOR, undefined],
       [
         series[1],
         call([`${REFERENCE_DIR}/ptp`], 'ADD', setup.ptpConf, REFERENCE_DIR),
